@@ -1,0 +1,530 @@
+//! Assessment stage: Catalog + Evidence + Scope -> Assessment.
+//!
+//! Selects each check's population (table, period, filter), runs its rule on every
+//! record, tallies verdicts, and derives each control's result from its checks.
+//! Rejected records (with `--keep-going`) count as exceptions of every check whose
+//! population table they belong to: fail closed.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::catalog::{Catalog, Check, NotEvaluable, Severity};
+use crate::diag::{Code, Diagnostic};
+use crate::evidence::read::Needs;
+use crate::evidence::{Evidence, Input, Rejected};
+use crate::rules::{EvalCtx, Outcome, RelIndex, Verdict};
+use crate::time::Ts;
+
+/// The audit period: records whose period instant lies in `[start, end)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Period {
+    /// First instant inside.
+    pub start: Option<Ts>,
+    /// First instant after.
+    pub end: Option<Ts>,
+}
+
+impl Period {
+    /// Does an instant fall inside?
+    pub fn contains(&self, t: Ts) -> bool {
+        self.start.is_none_or(|s| t >= s) && self.end.is_none_or(|e| t < e)
+    }
+}
+
+/// What is assessed and as of when.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    /// The instant the assessment is made at.
+    pub as_of: Ts,
+    /// The audit period.
+    pub period: Period,
+    /// Frameworks selected (empty: all).
+    pub frameworks: Vec<String>,
+}
+
+/// One judged record, as reported (non-pass verdicts are kept).
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordResult {
+    /// Record id.
+    pub record_id: String,
+    /// Its table.
+    pub table: String,
+    /// Source file.
+    pub file: String,
+    /// Source line.
+    pub line: Option<u64>,
+    /// JSON pointer in the source.
+    pub pointer: Option<String>,
+    /// Verdict.
+    pub verdict: Verdict,
+    /// Counted as an exception?
+    pub counts_as_exception: bool,
+    /// Why.
+    pub message: String,
+    /// Values used.
+    pub values: BTreeMap<String, String>,
+    /// Deadline for pending and at-risk records.
+    pub due: Option<String>,
+}
+
+/// Result of one check.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckResult {
+    /// Check id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Rule kind.
+    pub rule: String,
+    /// Gate severity.
+    pub severity: Severity,
+    /// Population table.
+    pub table: String,
+    /// Population filter as text.
+    pub filter: Option<String>,
+    /// The test performed, in words.
+    pub test: String,
+    /// Records judged.
+    pub population: u64,
+    /// Verdict counts.
+    pub passed: u64,
+    /// Exceptions (including not-evaluable that count, and rejected records).
+    pub exceptions_count: u64,
+    /// Of which not evaluable.
+    pub not_evaluable: u64,
+    /// Of which rejected input records.
+    pub rejected: u64,
+    /// Pending deadlines.
+    pub pending: u64,
+    /// At-risk deadlines.
+    pub at_risk: u64,
+    /// Could not run (e.g. table not provided).
+    pub error: Option<String>,
+    /// Every non-pass record, ordered by record id.
+    pub records: Vec<RecordResult>,
+    /// Elapsed start -> end per judged record (deadline checks), nanoseconds.
+    #[serde(skip)]
+    pub elapsed: Vec<(i64, Verdict)>,
+    /// Limit of a deadline check, as text.
+    #[serde(skip)]
+    pub limit: Option<String>,
+}
+
+/// A control's result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ControlStatus {
+    /// No exceptions noted.
+    Effective,
+    /// Exceptions noted.
+    Exceptions,
+    /// Empty population: not tested.
+    NotTested,
+    /// Attested by a person, not tested by evidentia.
+    Manual,
+    /// A check could not run.
+    Error,
+}
+
+impl ControlStatus {
+    /// kebab-case.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ControlStatus::Effective => "effective",
+            ControlStatus::Exceptions => "exceptions",
+            ControlStatus::NotTested => "not-tested",
+            ControlStatus::Manual => "manual",
+            ControlStatus::Error => "error",
+        }
+    }
+}
+
+/// One control's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct ControlResult {
+    /// Framework id.
+    pub framework: String,
+    /// Control id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Status.
+    pub status: ControlStatus,
+    /// Checks testing it.
+    pub checks: Vec<String>,
+    /// Exceptions across its checks.
+    pub exceptions: u64,
+    /// Records judged across its checks.
+    pub population: u64,
+    /// The SOC-style result sentence.
+    pub result: String,
+    /// What a person attests (manual controls).
+    pub manual: Option<String>,
+}
+
+/// The whole assessment.
+#[derive(Debug)]
+pub struct Assessment {
+    /// As-of instant.
+    pub as_of: Ts,
+    /// Period.
+    pub period: Period,
+    /// Inputs with counts.
+    pub inputs: Vec<Input>,
+    /// Catalog files with SHA-256.
+    pub catalog_files: Vec<(String, String)>,
+    /// Check results in id order.
+    pub checks: Vec<CheckResult>,
+    /// Control results, by framework then catalog order.
+    pub controls: Vec<ControlResult>,
+    /// Frameworks assessed: (id, name, version).
+    pub frameworks: Vec<(String, String, Option<String>)>,
+    /// Rejected input records.
+    pub rejected: Vec<Rejected>,
+    /// Warnings (e.g. fields no source provides).
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl Assessment {
+    /// Records judged across all checks.
+    pub fn total_population(&self) -> u64 {
+        self.checks.iter().map(|c| c.population).sum()
+    }
+}
+
+/// Checks selected by the scope's frameworks (all when none named).
+pub fn selected_checks<'c>(cat: &'c Catalog, frameworks: &[String]) -> Vec<&'c Check> {
+    if frameworks.is_empty() {
+        return cat.checks.iter().collect();
+    }
+    let ids: BTreeSet<&str> = cat
+        .frameworks
+        .iter()
+        .filter(|f| frameworks.contains(&f.id))
+        .flat_map(|f| {
+            f.controls
+                .iter()
+                .flat_map(|c| c.checks.iter().map(String::as_str))
+        })
+        .collect();
+    cat.checks
+        .iter()
+        .filter(|c| ids.contains(c.id.as_str()))
+        .collect()
+}
+
+/// The fields every selected check reads.
+pub fn needs(checks: &[&Check]) -> Needs {
+    let mut n = Needs::new();
+    for c in checks {
+        c.rule.needs(c.table, &mut n);
+        if let Some(f) = &c.filter {
+            let mut v = Vec::new();
+            f.fields(&mut v);
+            n.entry(c.table.name).or_default().extend(v);
+        }
+    }
+    n
+}
+
+/// Mark records inside the period and reconcile per input file.
+pub fn apply_period(ev: &mut Evidence, period: Period) {
+    let mut out_of_period = vec![0u64; ev.inputs.len()];
+    for (name, t) in ev.tables.iter_mut() {
+        let pf: Vec<usize> = t
+            .def
+            .period_fields
+            .iter()
+            .filter_map(|f| t.field_index(f))
+            .collect();
+        for row in 0..t.len() as u32 {
+            let inside = if pf.is_empty() {
+                true
+            } else {
+                // The first period field with a value decides; none: kept (fail closed).
+                match pf.iter().find_map(|&f| t.get(row, f).time()) {
+                    Some(ts) => period.contains(ts),
+                    None => true,
+                }
+            };
+            if let Some(x) = t.in_period.get_mut(row as usize) {
+                *x = inside;
+            }
+            if !inside && t.live(row) {
+                let Some(loc) = t.locs.get(row as usize) else {
+                    continue;
+                };
+                if ev.primary.get(loc.file as usize).copied().flatten() == Some(*name)
+                    && let Some(c) = out_of_period.get_mut(loc.file as usize)
+                {
+                    *c += 1;
+                }
+            }
+        }
+    }
+    for (inp, oop) in ev.inputs.iter_mut().zip(out_of_period) {
+        inp.rows_out_of_period = oop;
+        inp.rows_evaluated = inp.rows_read.saturating_sub(inp.rows_rejected + oop);
+    }
+}
+
+/// Run every selected check and derive control results.
+pub fn assess(cat: &Catalog, ev: &Evidence, scope: &Scope) -> Assessment {
+    let checks = selected_checks(cat, &scope.frameworks);
+    let mut rels = Vec::new();
+    for c in &checks {
+        c.rule.relations(&mut rels);
+    }
+    let rel = RelIndex::build(ev, &rels);
+    let ctx = EvalCtx {
+        ev,
+        as_of: scope.as_of,
+        calendars: &cat.calendars,
+        rel: &rel,
+    };
+    let mut warnings = Vec::new();
+    let mut results = Vec::new();
+    for c in &checks {
+        results.push(run_check(c, &ctx, &mut warnings));
+    }
+    let mut controls = Vec::new();
+    let mut frameworks = Vec::new();
+    for f in &cat.frameworks {
+        if !scope.frameworks.is_empty() && !scope.frameworks.contains(&f.id) {
+            continue;
+        }
+        frameworks.push((f.id.clone(), f.name.clone(), f.version.clone()));
+        for ctl in &f.controls {
+            controls.push(control_result(&f.id, ctl, &results));
+        }
+    }
+    Assessment {
+        as_of: scope.as_of,
+        period: scope.period,
+        inputs: ev.inputs.clone(),
+        catalog_files: cat.files.clone(),
+        checks: results,
+        controls,
+        frameworks,
+        rejected: ev.rejected.clone(),
+        warnings,
+    }
+}
+
+fn run_check(c: &Check, ctx: &EvalCtx<'_>, warnings: &mut Vec<Diagnostic>) -> CheckResult {
+    let mut r = CheckResult {
+        id: c.id.clone(),
+        title: c.title.clone(),
+        rule: c.rule.kind().to_string(),
+        severity: c.severity,
+        table: c.table.name.to_string(),
+        filter: c.filter_text.clone(),
+        test: c.rule.describe(c.table),
+        population: 0,
+        passed: 0,
+        exceptions_count: 0,
+        not_evaluable: 0,
+        rejected: 0,
+        pending: 0,
+        at_risk: 0,
+        error: None,
+        records: Vec::new(),
+        elapsed: Vec::new(),
+        limit: None,
+    };
+    let Some(t) = ctx.ev.table(c.table.name) else {
+        r.error = Some(format!(
+            "table `{}` is not provided by the sources file, so the population cannot be drawn",
+            c.table.name
+        ));
+        return r;
+    };
+    // Fields this check reads that no source provides.
+    let mut n = Needs::new();
+    c.rule.needs(c.table, &mut n);
+    if let Some(f) = &c.filter {
+        let mut v = Vec::new();
+        f.fields(&mut v);
+        n.entry(c.table.name).or_default().extend(v);
+    }
+    for (tn, fields) in &n {
+        let Some(tt) = ctx.ev.table(tn) else {
+            if *tn != c.table.name {
+                warnings.push(Diagnostic::warning(
+                    Code::UnknownTable,
+                    c.origin.file.clone(),
+                    format!("check `{}` reads table `{tn}`, which the sources file does not provide: no related records will be found", c.id),
+                ).at(c.origin.line, 0));
+            }
+            continue;
+        };
+        for &f in fields {
+            if !tt.provided.get(f).copied().unwrap_or(false) {
+                let name = tt.def.fields.get(f).map(|x| x.name).unwrap_or("?");
+                warnings.push(
+                    Diagnostic::warning(
+                        Code::MissingColumn,
+                        c.origin.file.clone(),
+                        format!(
+                            "check `{}` reads `{tn}.{name}`, which no source maps: every value is missing",
+                            c.id
+                        ),
+                    )
+                    .at(c.origin.line, 0),
+                );
+            }
+        }
+    }
+    let mut outs: Vec<Outcome> = Vec::new();
+    for row in 0..t.len() as u32 {
+        if !t.live(row) || !t.in_period.get(row as usize).copied().unwrap_or(false) {
+            continue;
+        }
+        if let Some(f) = &c.filter
+            && !f.eval(t, row, ctx.as_of)
+        {
+            continue;
+        }
+        c.rule.evaluate(ctx, t, row, &mut outs);
+    }
+    if c.rule.kind() == "deadline" {
+        r.limit = outs.iter().find_map(|o| {
+            o.values
+                .iter()
+                .find(|(k, _)| *k == "limit")
+                .map(|(_, v)| v.clone())
+        });
+    }
+    for o in &outs {
+        r.population += 1;
+        let counts = match o.verdict {
+            Verdict::Pass => {
+                r.passed += 1;
+                false
+            }
+            Verdict::Exception => {
+                r.exceptions_count += 1;
+                true
+            }
+            Verdict::NotEvaluable => {
+                r.not_evaluable += 1;
+                if c.not_evaluable == NotEvaluable::Exception {
+                    r.exceptions_count += 1;
+                    true
+                } else {
+                    false
+                }
+            }
+            Verdict::Pending => {
+                r.pending += 1;
+                false
+            }
+            Verdict::AtRisk => {
+                r.at_risk += 1;
+                false
+            }
+        };
+        if let Some(e) = o.elapsed {
+            r.elapsed.push((e, o.verdict));
+        }
+        if o.verdict != Verdict::Pass {
+            let Some(tt) = ctx.ev.table(o.table) else {
+                continue;
+            };
+            let loc = tt.locs.get(o.row as usize).cloned();
+            let (file, line, pointer) = loc.map(|l| ctx.ev.position(&l)).unwrap_or_default();
+            r.records.push(RecordResult {
+                record_id: tt.id(o.row).to_string(),
+                table: o.table.to_string(),
+                file,
+                line,
+                pointer,
+                verdict: o.verdict,
+                counts_as_exception: counts,
+                message: o.message.clone(),
+                values: o
+                    .values
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.clone()))
+                    .collect(),
+                due: o.due.map(|d| d.to_string()),
+            });
+        }
+    }
+    // Rejected records of the population table: exceptions (fail closed).
+    for rj in ctx.ev.rejected.iter().filter(|x| x.table == c.table.name) {
+        r.population += 1;
+        r.exceptions_count += 1;
+        r.rejected += 1;
+        r.records.push(RecordResult {
+            record_id: rj.record_id.clone().unwrap_or_else(|| "(no id)".into()),
+            table: rj.table.clone(),
+            file: rj.diagnostic.file.clone(),
+            line: rj.diagnostic.line,
+            pointer: rj.diagnostic.pointer.clone(),
+            verdict: Verdict::NotEvaluable,
+            counts_as_exception: true,
+            message: format!("record rejected: {}", rj.diagnostic.message),
+            values: BTreeMap::new(),
+            due: None,
+        });
+    }
+    r.records.sort_by(|a, b| {
+        (&a.record_id, &a.file, a.line, &a.pointer).cmp(&(
+            &b.record_id,
+            &b.file,
+            b.line,
+            &b.pointer,
+        ))
+    });
+    r
+}
+
+fn control_result(
+    framework: &str,
+    ctl: &crate::catalog::Control,
+    results: &[CheckResult],
+) -> ControlResult {
+    let mine: Vec<&CheckResult> = ctl
+        .checks
+        .iter()
+        .filter_map(|id| results.iter().find(|r| &r.id == id))
+        .collect();
+    let exceptions: u64 = mine.iter().map(|r| r.exceptions_count).sum();
+    let population: u64 = mine.iter().map(|r| r.population).sum();
+    let (status, result) = if ctl.checks.is_empty() {
+        (
+            ControlStatus::Manual,
+            "Not tested by evidentia; management attestation required.".to_string(),
+        )
+    } else if exceptions > 0 {
+        (
+            ControlStatus::Exceptions,
+            format!("Exceptions noted: {exceptions} of {population} records tested."),
+        )
+    } else if let Some(e) = mine.iter().find_map(|r| r.error.as_ref()) {
+        (ControlStatus::Error, format!("Not concluded: {e}."))
+    } else if population == 0 {
+        (
+            ControlStatus::NotTested,
+            "Not tested: the population was empty for the period.".to_string(),
+        )
+    } else {
+        (
+            ControlStatus::Effective,
+            format!("No exceptions noted ({population} records tested)."),
+        )
+    };
+    ControlResult {
+        framework: framework.to_string(),
+        id: ctl.id.clone(),
+        title: ctl.title.clone(),
+        status,
+        checks: ctl.checks.clone(),
+        exceptions,
+        population,
+        result,
+        manual: ctl.manual.clone(),
+    }
+}

@@ -1,0 +1,1035 @@
+//! Readers: CSV, JSON and NDJSON exports through a `TableSource` mapping into
+//! canonical tables. Part of the evidence stage.
+//!
+//! Each file is read once, streaming through a SHA-256 hasher, and every table bound
+//! to it (its own and the tables derived from it) takes its rows from the same pass.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+use std::path::PathBuf;
+
+use serde_json::Value as J;
+use sha2::{Digest, Sha256};
+
+use super::sources::{ColumnSpec, Format, TableSource};
+use super::tables::Kind;
+use super::{Evidence, Input, Loc, Rejected, Table, Value};
+use crate::diag::{Code, Diagnostic, Diags};
+use crate::time::{TimeError, parse_ts};
+
+/// Canonical fields each table must materialise (by canonical index).
+pub type Needs = BTreeMap<&'static str, BTreeSet<usize>>;
+
+/// A reader that hashes every byte it passes on.
+struct Hashing<R> {
+    inner: R,
+    hash: Sha256,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(b) = buf.get(..n) {
+            self.hash.update(b);
+        }
+        Ok(n)
+    }
+}
+
+impl<R: Read> Hashing<R> {
+    /// Hash what is left unread, then return the digest.
+    fn finish(mut self) -> io::Result<String> {
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            let n = self.inner.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            if let Some(b) = buf.get(..n) {
+                self.hash.update(b);
+            }
+        }
+        Ok(hex(&self.hash.finalize()))
+    }
+}
+
+/// Lower-case hex of bytes.
+pub fn hex(b: &[u8]) -> String {
+    let mut s = String::with_capacity(b.len() * 2);
+    for x in b {
+        s.push_str(&format!("{x:02x}"));
+    }
+    s
+}
+
+/// SHA-256 of a file's bytes.
+pub fn sha256_file(path: &std::path::Path) -> io::Result<String> {
+    let f = File::open(path)?;
+    Hashing {
+        inner: BufReader::new(f),
+        hash: Sha256::new(),
+    }
+    .finish()
+}
+
+/// A table bound to a file, with its compiled getters.
+struct Binding<'s> {
+    src: &'s TableSource,
+    /// For the id and each projected field: (canonical index, getter).
+    getters: Vec<(usize, Getter)>,
+    /// Index of `getters` entry per slot, in slot order.
+    slot_of: Vec<usize>,
+    /// The id getter.
+    id: Getter,
+    is_derived: bool,
+}
+
+#[derive(Debug, Clone)]
+enum Getter {
+    Absent,
+    Const(String),
+    /// CSV column index(es) (several when a header repeats), or JSON key/pointer.
+    Cols(Vec<usize>, String),
+    Json(String),
+}
+
+/// Load every table the sources describe, materialising the needed fields.
+pub fn load(sources: &[TableSource], needs: &Needs) -> Evidence {
+    let mut ev = Evidence::default();
+    // Tables, with the projection: needed fields + id + period + references + skip_unless.
+    for s in sources {
+        let def = s.def;
+        let mut proj: BTreeSet<usize> = needs.get(def.name).cloned().unwrap_or_default();
+        proj.insert(0);
+        for (i, f) in def.fields.iter().enumerate() {
+            if f.refers_to.is_some() || def.period_fields.contains(&f.name) {
+                proj.insert(i);
+            }
+        }
+        if let Some(i) = s.skip_unless {
+            proj.insert(i);
+        }
+        let proj: Vec<usize> = proj.into_iter().collect();
+        ev.tables.insert(def.name, Table::new(def, &proj));
+    }
+    // Files in a stable order: each primary table's files, with its derived tables.
+    let mut rejected_ids: BTreeMap<&'static str, HashSet<Box<str>>> = BTreeMap::new();
+    for s in sources.iter().filter(|s| s.from.is_none()) {
+        let derived: Vec<&TableSource> = sources
+            .iter()
+            .filter(|d| d.from.as_deref() == Some(s.def.name))
+            .collect();
+        for (path, shown) in &s.files {
+            let file_idx = ev.inputs.len() as u32;
+            let mut tables = vec![s.def.name.to_string()];
+            tables.extend(derived.iter().map(|d| d.def.name.to_string()));
+            ev.inputs.push(Input {
+                path: shown_path(path, shown),
+                sha256: String::new(),
+                tables,
+                rows_read: 0,
+                rows_evaluated: 0,
+                rows_out_of_period: 0,
+                rows_rejected: 0,
+            });
+            ev.primary.push(Some(s.def.name));
+            let mut binds: Vec<&TableSource> = vec![s];
+            binds.extend(derived.iter().copied());
+            read_file(&mut ev, file_idx, path, &binds, &mut rejected_ids);
+        }
+    }
+    check_references(&mut ev, &rejected_ids);
+    ev
+}
+
+fn shown_path(path: &std::path::Path, shown: &str) -> String {
+    let p = path.display().to_string();
+    if p.is_empty() { shown.to_string() } else { p }
+}
+
+/// Per-file state while reading.
+struct FileCtx<'a> {
+    file: String,
+    file_idx: u32,
+    rejected_recs: HashSet<u64>,
+    diags: &'a mut Diags,
+}
+
+fn read_file(
+    ev: &mut Evidence,
+    file_idx: u32,
+    path: &PathBuf,
+    binds: &[&TableSource],
+    rejected_ids: &mut BTreeMap<&'static str, HashSet<Box<str>>>,
+) {
+    let shown = ev
+        .inputs
+        .get(file_idx as usize)
+        .map(|i| i.path.clone())
+        .unwrap_or_default();
+    let f = match File::open(path) {
+        Ok(f) => f,
+        Err(e) => {
+            ev.diags.push(Diagnostic::error(
+                Code::Io,
+                &shown,
+                format!("cannot open export: {e}"),
+            ));
+            return;
+        }
+    };
+    let mut reader = Hashing {
+        inner: BufReader::with_capacity(1 << 20, f),
+        hash: Sha256::new(),
+    };
+    let Some(format) = binds.first().map(|b| b.format) else {
+        return;
+    };
+    let mut diags = std::mem::take(&mut ev.diags);
+    let mut fc = FileCtx {
+        file: shown.clone(),
+        file_idx,
+        rejected_recs: HashSet::new(),
+        diags: &mut diags,
+    };
+    let rows_read = match format {
+        Format::Csv => read_csv(&mut reader, binds, ev, &mut fc, rejected_ids),
+        Format::Json | Format::Ndjson => {
+            read_json(&mut reader, format, binds, ev, &mut fc, rejected_ids)
+        }
+    };
+    let rejected = fc.rejected_recs.len() as u64;
+    ev.diags = diags;
+    match reader.finish() {
+        Ok(h) => {
+            if let Some(inp) = ev.inputs.get_mut(file_idx as usize) {
+                inp.sha256 = h;
+                inp.rows_read = rows_read;
+                inp.rows_rejected = rejected;
+            }
+        }
+        Err(e) => ev.diags.push(Diagnostic::error(
+            Code::Io,
+            &shown,
+            format!("read error: {e}"),
+        )),
+    }
+}
+
+/// Is this header cell the given column name (exact, else trimmed case-insensitive)?
+fn find_cols(headers: &[String], name: &str) -> Vec<usize> {
+    let exact: Vec<usize> = headers
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| h.as_str() == name)
+        .map(|(i, _)| i)
+        .collect();
+    if !exact.is_empty() {
+        return exact;
+    }
+    headers
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| h.trim().eq_ignore_ascii_case(name.trim()))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// Compile getters for a binding. `headers`: CSV header names (None for JSON).
+fn bind<'s>(
+    src: &'s TableSource,
+    parent: Option<&TableSource>,
+    table: &mut Table,
+    headers: Option<&[String]>,
+    fc: &mut FileCtx<'_>,
+) -> Option<Binding<'s>> {
+    let def = src.def;
+    let mut ok = true;
+    let mut getter = |idx: usize, spec: Option<&ColumnSpec>, fc: &mut FileCtx<'_>| -> Getter {
+        let fname = def.fields.get(idx).map(|f| f.name).unwrap_or("");
+        match spec {
+            Some(ColumnSpec::Const(v)) => Getter::Const(v.clone()),
+            Some(ColumnSpec::Column { name, explicit }) => match headers {
+                Some(h) => {
+                    let cols = find_cols(h, name);
+                    if cols.is_empty() {
+                        if *explicit || idx == 0 {
+                            ok = false;
+                            fc.diags.push(
+                                Diagnostic::error(
+                                    Code::MissingColumn,
+                                    &fc.file,
+                                    format!(
+                                        "column `{name}` (mapped to `{}.{fname}`) is not in the header; columns: {}",
+                                        def.name,
+                                        h.join(", ")
+                                    ),
+                                )
+                                .at(1, 0),
+                            );
+                        }
+                        Getter::Absent
+                    } else {
+                        Getter::Cols(cols, name.clone())
+                    }
+                }
+                None => Getter::Json(name.clone()),
+            },
+            None => match headers {
+                Some(h) => {
+                    let cols = find_cols(h, fname);
+                    if cols.is_empty() {
+                        if idx == 0 {
+                            ok = false;
+                            fc.diags.push(
+                                Diagnostic::error(
+                                    Code::MissingColumn,
+                                    &fc.file,
+                                    format!(
+                                        "no `id` column for table `{}`: map one in sources.yaml (`columns: {{ id: <column> }}`); columns: {}",
+                                        def.name,
+                                        h.join(", ")
+                                    ),
+                                )
+                                .at(1, 0),
+                            );
+                        }
+                        Getter::Absent
+                    } else {
+                        Getter::Cols(cols, fname.to_string())
+                    }
+                }
+                None => Getter::Json(fname.to_string()),
+            },
+        }
+    };
+    let id_spec = src
+        .columns
+        .get(&0)
+        .or_else(|| parent.and_then(|p| p.columns.get(&0)));
+    let id = getter(0, id_spec, fc);
+    let mut getters = Vec::new();
+    let mut slot_of = vec![usize::MAX; table.width];
+    for (idx, slot) in table.slots.clone().iter().enumerate() {
+        let Some(slot) = slot else { continue };
+        let g = if idx == 0 {
+            id.clone()
+        } else {
+            getter(idx, src.columns.get(&idx), fc)
+        };
+        if !matches!(g, Getter::Absent) {
+            if let Some(p) = table.provided.get_mut(idx) {
+                *p = true;
+            }
+        }
+        if let Some(s) = slot_of.get_mut(*slot as usize) {
+            *s = getters.len();
+        }
+        getters.push((idx, g));
+    }
+    if let Some(p) = table.provided.get_mut(0) {
+        *p = true;
+    }
+    ok.then_some(Binding {
+        src,
+        getters,
+        slot_of,
+        id,
+        is_derived: src.from.is_some(),
+    })
+}
+
+/// A raw cell before typing.
+enum Cell<'a> {
+    Absent,
+    Str(Cow<'a, str>),
+    Json(&'a J),
+    Many(Vec<Cow<'a, str>>),
+}
+
+fn read_csv<R: Read>(
+    reader: &mut R,
+    binds: &[&TableSource],
+    ev: &mut Evidence,
+    fc: &mut FileCtx<'_>,
+    rejected_ids: &mut BTreeMap<&'static str, HashSet<Box<str>>>,
+) -> u64 {
+    let delim = binds.first().map(|b| b.delimiter).unwrap_or(b',');
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delim)
+        .from_reader(reader);
+    let mut rec = csv::ByteRecord::new();
+    // Header.
+    let headers: Vec<String> = match rdr.read_byte_record(&mut rec) {
+        Ok(true) => {
+            let mut hs = Vec::new();
+            for (i, h) in rec.iter().enumerate() {
+                let h = if i == 0 {
+                    h.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(h)
+                } else {
+                    h
+                };
+                match std::str::from_utf8(h) {
+                    Ok(s) => hs.push(s.to_string()),
+                    Err(_) => {
+                        fc.diags.push(
+                            Diagnostic::error(
+                                Code::InvalidUtf8,
+                                &fc.file,
+                                format!("header column {} is not valid UTF-8", i + 1),
+                            )
+                            .at(1, 0),
+                        );
+                        hs.push(String::from_utf8_lossy(h).into_owned());
+                    }
+                }
+            }
+            hs
+        }
+        Ok(false) => {
+            fc.diags.push(Diagnostic::error(
+                Code::EmptyFile,
+                &fc.file,
+                "the file is empty: a CSV export needs a header row",
+            ));
+            return 0;
+        }
+        Err(e) => {
+            fc.diags.push(
+                Diagnostic::error(
+                    Code::CsvSyntax,
+                    &fc.file,
+                    format!("cannot read the header: {e}"),
+                )
+                .at(1, 0),
+            );
+            return 0;
+        }
+    };
+    let mut bindings = Vec::new();
+    for s in binds {
+        let parent = binds.first().copied().filter(|_| s.from.is_some());
+        let Some(t) = ev.tables.get_mut(s.def.name) else {
+            continue;
+        };
+        if let Some(b) = bind(s, parent, t, Some(&headers), fc) {
+            bindings.push(b);
+        }
+    }
+    if bindings.len() != binds.len() {
+        // A missing column makes every row unreadable; the error says so once.
+        return 0;
+    }
+    let ncols = headers.len();
+    let mut n: u64 = 0;
+    loop {
+        match rdr.read_byte_record(&mut rec) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                fc.diags
+                    .push(Diagnostic::error(Code::CsvSyntax, &fc.file, format!("{e}")).at(line, 0));
+                n += 1;
+                fc.rejected_recs.insert(n);
+                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                    break;
+                }
+                continue;
+            }
+        }
+        n += 1;
+        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        if rec.len() != ncols {
+            // A trailing blank line reads as a one-field empty record: not a row.
+            if rec.len() == 1 && rec.get(0).is_some_and(|f| f.is_empty()) {
+                n -= 1;
+                continue;
+            }
+            let d = Diagnostic::error(
+                Code::RaggedRow,
+                &fc.file,
+                format!("row has {} fields; the header has {ncols}", rec.len()),
+            )
+            .at(line, 0);
+            reject_all(ev, fc, &bindings, n, None, d);
+            continue;
+        }
+        let loc = Loc {
+            file: fc.file_idx,
+            line,
+            pointer: None,
+        };
+        let get = |g: &Getter| -> Result<Cell<'_>, usize> {
+            match g {
+                Getter::Absent => Ok(Cell::Absent),
+                Getter::Const(v) => Ok(Cell::Str(Cow::Owned(v.clone()))),
+                Getter::Cols(cols, _) => {
+                    if cols.len() == 1 {
+                        let c = cols.first().copied().unwrap_or(0);
+                        let b = rec.get(c).unwrap_or(b"");
+                        std::str::from_utf8(b)
+                            .map(|s| Cell::Str(Cow::Borrowed(s)))
+                            .map_err(|_| c)
+                    } else {
+                        let mut v = Vec::new();
+                        for &c in cols {
+                            let b = rec.get(c).unwrap_or(b"");
+                            v.push(Cow::Borrowed(std::str::from_utf8(b).map_err(|_| c)?));
+                        }
+                        Ok(Cell::Many(v))
+                    }
+                }
+                Getter::Json(_) => Ok(Cell::Absent),
+            }
+        };
+        for b in &bindings {
+            add_record(ev, fc, b, n, loc.clone(), &get, rejected_ids);
+        }
+    }
+    n
+}
+
+fn reject_all(
+    ev: &mut Evidence,
+    fc: &mut FileCtx<'_>,
+    bindings: &[Binding<'_>],
+    n: u64,
+    id: Option<String>,
+    d: Diagnostic,
+) {
+    fc.rejected_recs.insert(n);
+    if let Some(b) = bindings.first() {
+        ev.rejected.push(Rejected {
+            table: b.src.def.name.to_string(),
+            record_id: id,
+            diagnostic: d.clone(),
+        });
+    }
+    fc.diags.push(d);
+}
+
+/// Map one record into a binding's table, or reject it.
+fn add_record<'r>(
+    ev: &mut Evidence,
+    fc: &mut FileCtx<'_>,
+    b: &Binding<'_>,
+    n: u64,
+    loc: Loc,
+    get: &dyn Fn(&Getter) -> Result<Cell<'r>, usize>,
+    rejected_ids: &mut BTreeMap<&'static str, HashSet<Box<str>>>,
+) {
+    let def = b.src.def;
+    let line = loc.line;
+    let ptr = loc.pointer.as_deref().map(String::from);
+    let mk = |code: Code, msg: String| {
+        let d = Diagnostic::error(code, fc.file.clone(), msg).at(line, 0);
+        match &ptr {
+            Some(p) => d.pointer(p.clone()),
+            None => d,
+        }
+    };
+    let col_name = |g: &Getter, field: &str| -> String {
+        match g {
+            Getter::Cols(_, n) | Getter::Json(n) if n != field => {
+                format!("column `{n}` (field `{}.{field}`)", def.name)
+            }
+            _ => format!("column `{field}`"),
+        }
+    };
+    // Id.
+    let id: Option<String> = match get(&b.id) {
+        Ok(c) => cell_text(&c)
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty()),
+        Err(_) => None,
+    };
+    let mut errs: Vec<Diagnostic> = Vec::new();
+    let mut vals = vec![Value::Missing; b.slot_of.len()];
+    for (slot, &gi) in b.slot_of.iter().enumerate() {
+        let Some((idx, g)) = b.getters.get(gi) else {
+            continue;
+        };
+        let Some(fd) = def.fields.get(*idx) else {
+            continue;
+        };
+        let cell = match get(g) {
+            Ok(c) => c,
+            Err(col) => {
+                errs.push(mk(
+                    Code::InvalidUtf8,
+                    format!(
+                        "{} (column {}): value is not valid UTF-8",
+                        col_name(g, fd.name),
+                        col + 1
+                    ),
+                ));
+                continue;
+            }
+        };
+        match typed(&cell, fd.kind, *idx, b.src) {
+            Ok(v) => {
+                if let Some(x) = vals.get_mut(slot) {
+                    *x = v;
+                }
+            }
+            Err((code, why)) => errs.push(mk(code, format!("{}: {why}", col_name(g, fd.name)))),
+        }
+    }
+    if b.is_derived
+        && let Some(i) = b.src.skip_unless
+        && let Some(slot) = ev
+            .tables
+            .get(def.name)
+            .and_then(|t| t.slots.get(i).copied().flatten())
+        && vals.get(slot as usize).is_none_or(Value::is_blank)
+        && errs.is_empty()
+    {
+        return;
+    }
+    let Some(id) = id else {
+        errs.insert(
+            0,
+            mk(
+                Code::MissingId,
+                format!("{}: record has no id", col_name(&b.id, "id")),
+            ),
+        );
+        reject(ev, fc, def.name, n, None, errs);
+        return;
+    };
+    if !errs.is_empty() {
+        rejected_ids
+            .entry(def.name)
+            .or_default()
+            .insert(id.clone().into());
+        reject(ev, fc, def.name, n, Some(id), errs);
+        return;
+    }
+    let Some(t) = ev.tables.get_mut(def.name) else {
+        return;
+    };
+    if let Err(first) = t.push(id.clone().into(), vals, loc) {
+        let where_first = if first.line > 0 {
+            format!("line {}", first.line)
+        } else {
+            first
+                .pointer
+                .as_deref()
+                .unwrap_or("an earlier record")
+                .to_string()
+        };
+        let d = mk(
+            Code::DuplicateRecord,
+            format!(
+                "{}: id `{id}` is already used at {where_first}",
+                col_name(&b.id, "id")
+            ),
+        );
+        reject(ev, fc, def.name, n, Some(id), vec![d]);
+    }
+}
+
+fn reject(
+    ev: &mut Evidence,
+    fc: &mut FileCtx<'_>,
+    table: &str,
+    n: u64,
+    id: Option<String>,
+    errs: Vec<Diagnostic>,
+) {
+    fc.rejected_recs.insert(n);
+    if let Some(first) = errs.first() {
+        ev.rejected.push(Rejected {
+            table: table.to_string(),
+            record_id: id,
+            diagnostic: first.clone(),
+        });
+    }
+    for e in errs {
+        fc.diags.push(e);
+    }
+}
+
+fn cell_text<'a>(c: &'a Cell<'_>) -> Option<Cow<'a, str>> {
+    match c {
+        Cell::Absent => None,
+        Cell::Str(s) => Some(Cow::Borrowed(s)),
+        Cell::Many(v) => v
+            .iter()
+            .find(|s| !s.trim().is_empty())
+            .map(|s| Cow::Borrowed(&**s)),
+        Cell::Json(j) => match j {
+            J::String(s) => Some(Cow::Borrowed(s)),
+            J::Number(n) => Some(Cow::Owned(n.to_string())),
+            J::Bool(b) => Some(Cow::Owned(b.to_string())),
+            _ => None,
+        },
+    }
+}
+
+/// Type one cell for a field: missing markers, value mapping, then the kind's parser.
+fn typed(
+    cell: &Cell<'_>,
+    kind: Kind,
+    idx: usize,
+    src: &TableSource,
+) -> Result<Value, (Code, String)> {
+    if let (Kind::List, Cell::Json(J::Array(items))) = (kind, cell) {
+        let mut v = Vec::new();
+        for it in items {
+            match it {
+                J::String(s) if !s.trim().is_empty() => v.push(s.trim().into()),
+                J::Null => {}
+                J::String(_) => {}
+                other => v.push(other.to_string().into()),
+            }
+        }
+        return Ok(Value::List(v.into()));
+    }
+    if let (Kind::List, Cell::Many(items)) = (kind, cell) {
+        let mut v: Vec<Box<str>> = Vec::new();
+        for s in items {
+            for part in s.split(src.list_separator.as_str()) {
+                let p = part.trim();
+                if !p.is_empty() && !src.missing.iter().any(|m| m == p) {
+                    v.push(p.into());
+                }
+            }
+        }
+        return Ok(Value::List(v.into()));
+    }
+    if let Cell::Json(j) = cell
+        && (j.is_object() || j.is_array())
+    {
+        return Err((
+            Code::UnparseableValue,
+            format!(
+                "expected a single value, found {}",
+                if j.is_object() { "an object" } else { "a list" }
+            ),
+        ));
+    }
+    let Some(raw) = cell_text(cell) else {
+        return Ok(Value::Missing);
+    };
+    let trimmed = raw.trim();
+    if src.missing.iter().any(|m| m.trim() == trimmed) {
+        return Ok(Value::Missing);
+    }
+    let mapped: Cow<'_, str> = match src
+        .values
+        .get(&idx)
+        .and_then(|m| m.get(trimmed).or_else(|| m.get(&*raw)))
+    {
+        Some(to) => Cow::Owned(to.clone()),
+        None => raw,
+    };
+    let s = &*mapped;
+    if s.trim().is_empty() && kind != Kind::Text {
+        return Ok(Value::Missing);
+    }
+    match kind {
+        Kind::Text => {
+            if s.is_empty() {
+                Ok(Value::Missing)
+            } else {
+                Ok(Value::Text(s.into()))
+            }
+        }
+        Kind::Bool => match s.trim() {
+            "true" | "TRUE" | "True" => Ok(Value::Bool(true)),
+            "false" | "FALSE" | "False" => Ok(Value::Bool(false)),
+            other => Err((
+                Code::UnparseableValue,
+                format!(
+                    "`{other}` is not true/false (map other spellings under `values:` in sources.yaml)"
+                ),
+            )),
+        },
+        Kind::Int => s.trim().parse::<i64>().map(Value::Int).map_err(|_| {
+            (
+                Code::UnparseableValue,
+                format!("`{}` is not a whole number", s.trim()),
+            )
+        }),
+        Kind::Time => parse_ts(s, &src.ts).map(Value::Time).map_err(|e| {
+            let code = if e == TimeError::NoZone {
+                Code::NaiveTimestamp
+            } else {
+                Code::UnparseableValue
+            };
+            let shown = if matches!(e, TimeError::Syntax(_) | TimeError::Impossible(_)) {
+                e.to_string()
+            } else {
+                format!("`{}`: {e}", s.trim())
+            };
+            (code, shown)
+        }),
+        Kind::List => Ok(Value::List(
+            s.split(src.list_separator.as_str())
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(Box::from)
+                .collect(),
+        )),
+    }
+}
+
+fn read_json<R: Read>(
+    reader: &mut R,
+    format: Format,
+    binds: &[&TableSource],
+    ev: &mut Evidence,
+    fc: &mut FileCtx<'_>,
+    rejected_ids: &mut BTreeMap<&'static str, HashSet<Box<str>>>,
+) -> u64 {
+    let mut bindings = Vec::new();
+    for s in binds {
+        let parent = binds.first().copied().filter(|_| s.from.is_some());
+        let Some(t) = ev.tables.get_mut(s.def.name) else {
+            continue;
+        };
+        if let Some(b) = bind(s, parent, t, None, fc) {
+            bindings.push(b);
+        }
+    }
+    let mut records: Vec<(J, Loc)> = Vec::new();
+    let mut bad: u64 = 0;
+    if format == Format::Ndjson {
+        let mut text = Vec::new();
+        if let Err(e) = reader.read_to_end(&mut text) {
+            fc.diags.push(Diagnostic::error(
+                Code::Io,
+                &fc.file,
+                format!("read error: {e}"),
+            ));
+            return 0;
+        }
+        for (i, line) in text.split(|&b| b == b'\n').enumerate() {
+            let lineno = i as u64 + 1;
+            let l = line.strip_suffix(b"\r").unwrap_or(line);
+            let l = if i == 0 {
+                l.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(l)
+            } else {
+                l
+            };
+            if l.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            match serde_json::from_slice::<J>(l) {
+                Ok(v) if v.is_object() => records.push((
+                    v,
+                    Loc {
+                        file: fc.file_idx,
+                        line: lineno,
+                        pointer: None,
+                    },
+                )),
+                Ok(_) => {
+                    bad += 1;
+                    fc.rejected_recs.insert(lineno);
+                    fc.diags.push(
+                        Diagnostic::error(Code::JsonSyntax, &fc.file, "line is not a JSON object")
+                            .at(lineno, 0),
+                    );
+                }
+                Err(e) => {
+                    bad += 1;
+                    fc.rejected_recs.insert(lineno);
+                    fc.diags.push(
+                        Diagnostic::error(Code::JsonSyntax, &fc.file, format!("{e}"))
+                            .at(lineno, e.column() as u64),
+                    );
+                }
+            }
+        }
+    } else {
+        let mut text = Vec::new();
+        if let Err(e) = reader.read_to_end(&mut text) {
+            fc.diags.push(Diagnostic::error(
+                Code::Io,
+                &fc.file,
+                format!("read error: {e}"),
+            ));
+            return 0;
+        }
+        let body = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&text);
+        let doc: J = match serde_json::from_slice(body) {
+            Ok(v) => v,
+            Err(e) => {
+                let code = if e.to_string().contains("UTF-8") {
+                    Code::InvalidUtf8
+                } else {
+                    Code::JsonSyntax
+                };
+                fc.diags.push(
+                    Diagnostic::error(code, &fc.file, format!("{e}"))
+                        .at(e.line() as u64, e.column() as u64),
+                );
+                return 0;
+            }
+        };
+        let rp = binds
+            .first()
+            .and_then(|b| b.records.clone())
+            .unwrap_or_default();
+        let arr = match doc.pointer(&rp) {
+            Some(J::Array(a)) => a.clone(),
+            Some(_) | None => {
+                let keys = doc
+                    .as_object()
+                    .map(|m| {
+                        m.keys()
+                            .map(|k| format!("/{k}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    })
+                    .unwrap_or_default();
+                let shown = if rp.is_empty() { "the top level" } else { &rp };
+                fc.diags.push(
+                    Diagnostic::error(
+                        Code::RecordsPath,
+                        &fc.file,
+                        format!(
+                            "{shown} is not an array of records; set `records:` in sources.yaml to a JSON pointer{}",
+                            if keys.is_empty() { String::new() } else { format!(" (top-level keys: {keys})") }
+                        ),
+                    )
+                    .pointer(if rp.is_empty() { "/".to_string() } else { rp.clone() }),
+                );
+                return 0;
+            }
+        };
+        for (i, v) in arr.into_iter().enumerate() {
+            let ptr = format!("{rp}/{i}");
+            if v.is_object() {
+                records.push((
+                    v,
+                    Loc {
+                        file: fc.file_idx,
+                        line: 0,
+                        pointer: Some(ptr.into()),
+                    },
+                ));
+            } else {
+                bad += 1;
+                fc.rejected_recs.insert(i as u64 + 1);
+                fc.diags.push(
+                    Diagnostic::error(Code::RecordsPath, &fc.file, "record is not a JSON object")
+                        .pointer(ptr),
+                );
+            }
+        }
+    }
+    if bindings.len() != binds.len() {
+        return records.len() as u64 + bad;
+    }
+    let total = records.len() as u64 + bad;
+    for (i, (rec, loc)) in records.iter().enumerate() {
+        // Record ordinal for reconciliation (unique per record): NDJSON line, JSON index.
+        let n = match format {
+            Format::Ndjson => loc.line,
+            _ => loc
+                .pointer
+                .as_deref()
+                .and_then(|p| p.rsplit('/').next())
+                .and_then(|x| x.parse::<u64>().ok())
+                .map(|x| x + 1)
+                .unwrap_or(i as u64 + 1),
+        };
+        let get = |g: &Getter| -> Result<Cell<'_>, usize> {
+            Ok(match g {
+                Getter::Absent | Getter::Cols(..) => Cell::Absent,
+                Getter::Const(v) => Cell::Str(Cow::Owned(v.clone())),
+                Getter::Json(key) => {
+                    let v = if key.starts_with('/') {
+                        rec.pointer(key)
+                    } else {
+                        rec.get(key)
+                    };
+                    match v {
+                        None | Some(J::Null) => Cell::Absent,
+                        Some(v) => Cell::Json(v),
+                    }
+                }
+            })
+        };
+        let loc = Loc {
+            pointer: loc.pointer.clone(),
+            ..loc.clone()
+        };
+        for b in &bindings {
+            add_record(ev, fc, b, n, loc.clone(), &get, rejected_ids);
+        }
+    }
+    total
+}
+
+/// Reject records whose references point at nothing.
+fn check_references(ev: &mut Evidence, rejected_ids: &BTreeMap<&'static str, HashSet<Box<str>>>) {
+    let names: Vec<&'static str> = ev.tables.keys().copied().collect();
+    let mut late: Vec<(&'static str, u32, Diagnostic)> = Vec::new();
+    for name in names {
+        let Some(t) = ev.tables.get(name) else {
+            continue;
+        };
+        for (fi, fd) in t.def.fields.iter().enumerate() {
+            let Some(target) = fd.refers_to else { continue };
+            let Some(tt) = ev.tables.get(target) else {
+                continue;
+            };
+            if !t.provided.get(fi).copied().unwrap_or(false) {
+                continue;
+            }
+            let empty = HashSet::new();
+            let rej = rejected_ids.get(target).unwrap_or(&empty);
+            for row in 0..t.len() as u32 {
+                if let Value::Text(v) = t.get(row, fi) {
+                    let v = v.trim();
+                    if tt.row_of(v).is_none() && !rej.contains(v) {
+                        let loc = t.locs.get(row as usize).cloned();
+                        let (file, line, ptr) = loc.map(|l| ev.position(&l)).unwrap_or_default();
+                        let mut d = Diagnostic::error(
+                            Code::DanglingReference,
+                            file,
+                            format!(
+                                "field `{}.{}`: `{v}` names no record of `{target}`",
+                                t.def.name, fd.name
+                            ),
+                        );
+                        d.line = line;
+                        d.pointer = ptr;
+                        late.push((name, row, d));
+                    }
+                }
+            }
+        }
+    }
+    for (name, row, d) in late {
+        let Some(t) = ev.tables.get_mut(name) else {
+            continue;
+        };
+        if let Some(x) = t.dead.get_mut(row as usize) {
+            if *x {
+                continue;
+            }
+            *x = true;
+        }
+        let id = t.id(row).to_string();
+        let file = t.locs.get(row as usize).map(|l| l.file as usize);
+        if let Some(inp) = file.and_then(|f| ev.inputs.get_mut(f)) {
+            inp.rows_rejected += 1;
+        }
+        ev.rejected.push(Rejected {
+            table: name.to_string(),
+            record_id: Some(id),
+            diagnostic: d.clone(),
+        });
+        ev.diags.push(d);
+    }
+}

@@ -1,0 +1,181 @@
+//! evidentia: checks exported security-incident records against compliance controls
+//! and writes the evidence an auditor needs.
+//!
+//! Pipeline (each stage a module; data flows forward only):
+//! `catalog` (controls/*.yaml -> Catalog) and `evidence` (sources.yaml + exports ->
+//! Evidence) feed `assess` (-> Assessment), which `report` renders. The library never
+//! prints and never reads the wall clock: the as-of instant comes in through
+//! `assess::Scope`.
+
+#![warn(missing_docs)]
+
+pub mod assess;
+pub mod catalog;
+pub mod diag;
+pub mod evidence;
+pub mod report;
+pub mod rules;
+pub mod schema;
+pub mod time;
+pub mod yaml;
+
+use std::path::PathBuf;
+
+use assess::{Assessment, Period, Scope};
+use diag::{Code, Diagnostic, Diags, Level};
+use report::{FailOn, Gate};
+use time::{Ts, TsFormat, parse_ts};
+
+/// What `evidentia check` was asked to do.
+#[derive(Debug, Clone)]
+pub struct CheckOptions {
+    /// Folder of catalog files.
+    pub controls: PathBuf,
+    /// sources.yaml.
+    pub sources: PathBuf,
+    /// Folder the export paths in sources.yaml are relative to (default: its own folder).
+    pub data: Option<PathBuf>,
+    /// As-of instant.
+    pub as_of: Ts,
+    /// Audit period.
+    pub period: Period,
+    /// Frameworks to assess (empty: all).
+    pub frameworks: Vec<String>,
+    /// Evaluate what can be evaluated despite input errors.
+    pub keep_going: bool,
+    /// Gate policy.
+    pub fail_on: FailOn,
+    /// A run with an empty population passes the gate.
+    pub allow_empty: bool,
+}
+
+/// A finished run.
+#[derive(Debug)]
+pub struct RunOutput {
+    /// The assessment.
+    pub assessment: Assessment,
+    /// The gate's decision.
+    pub gate: Gate,
+    /// Input errors tolerated by `--keep-going`, and warnings.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl RunOutput {
+    /// Exit code: 0 passed, 1 gate failed (or input errors tolerated by --keep-going).
+    pub fn exit_code(&self) -> i32 {
+        let tolerated = self.diagnostics.iter().any(|d| d.level == Level::Error);
+        if self.gate.passed && !tolerated { 0 } else { 1 }
+    }
+}
+
+/// Load, evaluate and decide. `Err` carries the catalog or input errors (exit 2).
+pub fn run_check(opts: &CheckOptions) -> Result<RunOutput, Vec<Diagnostic>> {
+    let mut diags = Diags::default();
+    let cat = catalog::load_dir(&opts.controls, &mut diags);
+    for f in &opts.frameworks {
+        if !cat.frameworks.iter().any(|x| &x.id == f) {
+            diags.push(Diagnostic::error(
+                Code::UnknownFramework,
+                opts.controls.display().to_string(),
+                format!(
+                    "--framework `{f}` is not in the catalog (frameworks: {})",
+                    cat.frameworks
+                        .iter()
+                        .map(|x| x.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+    }
+    if diags.has_errors() {
+        return Err(diags.finish());
+    }
+    let sources = evidence::sources::load(&opts.sources, opts.data.as_deref(), &mut diags);
+    if diags.has_errors() {
+        return Err(diags.finish());
+    }
+    let scope = Scope {
+        as_of: opts.as_of,
+        period: opts.period,
+        frameworks: opts.frameworks.clone(),
+    };
+    let checks = assess::selected_checks(&cat, &scope.frameworks);
+    let needs = assess::needs(&checks);
+    let mut ev = evidence::read::load(&sources, &needs);
+    let ev_diags = std::mem::take(&mut ev.diags);
+    if ev_diags.has_errors() && !opts.keep_going {
+        return Err(ev_diags.finish());
+    }
+    assess::apply_period(&mut ev, opts.period);
+    let assessment = assess::assess(&cat, &ev, &scope);
+    let gate = report::gate(&assessment, opts.fail_on, opts.allow_empty);
+    Ok(RunOutput {
+        assessment,
+        gate,
+        diagnostics: ev_diags.finish(),
+    })
+}
+
+/// Parse an instant given on the command line: RFC 3339, or a date (UTC midnight).
+pub fn parse_instant(s: &str) -> Result<Ts, String> {
+    let fmt = TsFormat {
+        zone: Some(chrono_tz::Tz::UTC),
+        dates: Some(time::DateSemantics::StartOfDay),
+        ..TsFormat::default()
+    };
+    if s.len() > 10 && !s.ends_with('Z') && !s.ends_with('z') && !s[10..].contains(['+', '-']) {
+        return Err(format!("`{s}` has no UTC offset: write e.g. {s}Z"));
+    }
+    parse_ts(s, &fmt).map_err(|e| e.to_string())
+}
+
+/// Parse `START..END` (either side may be empty). Dates are whole UTC days and the
+/// end date is included; instants are taken as written, the end excluded.
+pub fn parse_period(s: &str) -> Result<Period, String> {
+    let Some((a, b)) = s.split_once("..") else {
+        return Err(format!(
+            "`{s}` is not a period: write START..END, e.g. 2025-01-01..2025-12-31"
+        ));
+    };
+    let start = if a.trim().is_empty() {
+        None
+    } else {
+        Some(parse_instant(a.trim())?)
+    };
+    let end = if b.trim().is_empty() {
+        None
+    } else {
+        let t = parse_instant(b.trim())?;
+        if b.trim().len() == 10 {
+            Some(Ts(t.0 + 24 * time::NANOS_PER_HOUR))
+        } else {
+            Some(t)
+        }
+    };
+    if let (Some(x), Some(y)) = (start, end)
+        && x >= y
+    {
+        return Err(format!("period `{s}` ends before it starts"));
+    }
+    Ok(Period { start, end })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods() {
+        let p = parse_period("2025-01-01..2025-12-31").unwrap();
+        assert!(p.contains(parse_instant("2025-12-31T23:59:59Z").unwrap()));
+        assert!(!p.contains(parse_instant("2026-01-01T00:00:00Z").unwrap()));
+        assert!(!p.contains(parse_instant("2024-12-31T23:59:59Z").unwrap()));
+        let open = parse_period("..2025-07-01T00:00:00Z").unwrap();
+        assert!(open.start.is_none());
+        assert!(parse_period("2025-02-01..2025-01-01").is_err());
+        assert!(parse_period("2025").is_err());
+        assert!(parse_instant("2025-01-01T00:00:00").is_err());
+    }
+}

@@ -1,0 +1,229 @@
+//! The `evidentia` command line: parses arguments, runs the library, writes outputs
+//! and maps the result to an exit code (0 gate passed, 1 gate failed, 2 usage,
+//! catalog or input error). The only place that reads the wall clock (the default
+//! as-of) or prints.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use evidentia::report::{self, FailOn, Format};
+use evidentia::time::Ts;
+use evidentia::{CheckOptions, parse_instant, parse_period};
+
+#[derive(Parser)]
+#[command(
+    name = "evidentia",
+    version,
+    about = "Check security-incident exports against compliance controls and write the evidence an auditor needs."
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Evaluate every in-scope record and write the reports.
+    Check(CheckArgs),
+}
+
+#[derive(clap::Args)]
+struct CheckArgs {
+    /// Folder of catalog files (*.yaml).
+    #[arg(long, default_value = "controls")]
+    controls: PathBuf,
+    /// The sources file describing the exports.
+    #[arg(long, default_value = "evidence/sources.yaml")]
+    sources: PathBuf,
+    /// The instant the assessment is made at (RFC 3339); default: now, recorded in the report.
+    #[arg(long, value_name = "RFC3339")]
+    as_of: Option<String>,
+    /// The audit period, START..END (dates or RFC 3339; either side may be empty).
+    #[arg(long, value_name = "START..END")]
+    period: Option<String>,
+    /// Folder the export paths in the sources file are relative to (default: the sources file's folder).
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// Assess only this framework (repeatable).
+    #[arg(long = "framework", value_name = "ID")]
+    frameworks: Vec<String>,
+    /// Outputs, comma-separated: text, json, csv, ids, or all.
+    #[arg(long, default_value = "text,json,csv")]
+    format: String,
+    /// Folder for report files.
+    #[arg(long, default_value = "out")]
+    out: PathBuf,
+    /// When the gate fails.
+    #[arg(long, value_enum, default_value = "exception")]
+    fail_on: FailOn,
+    /// Evaluate despite input errors: rejected records count as exceptions; exit at least 1.
+    #[arg(long)]
+    keep_going: bool,
+    /// Pass the gate even when no record was evaluated.
+    #[arg(long)]
+    allow_empty: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.cmd {
+        Cmd::Check(a) => check(a),
+    };
+    ExitCode::from(code)
+}
+
+fn usage(msg: &str) -> u8 {
+    eprintln!("error[usage]: {msg}");
+    2
+}
+
+fn now() -> Ts {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    Ts(secs * 1_000_000_000)
+}
+
+fn check(a: CheckArgs) -> u8 {
+    let mut formats = Vec::new();
+    for f in a.format.split(',') {
+        if f.trim() == "all" {
+            formats.extend_from_slice(Format::ALL);
+        } else {
+            match Format::parse(f) {
+                Some(x) => formats.push(x),
+                None => return usage(&format!("--format `{f}`: use text, json, csv, ids or all")),
+            }
+        }
+    }
+    formats.sort();
+    formats.dedup();
+    let as_of = match &a.as_of {
+        Some(s) => match parse_instant(s) {
+            Ok(t) => t,
+            Err(m) => return usage(&format!("--as-of: {m}")),
+        },
+        None => now(),
+    };
+    let period = match &a.period {
+        Some(p) => match parse_period(p) {
+            Ok(p) => p,
+            Err(m) => return usage(&format!("--period: {m}")),
+        },
+        None => evidentia::assess::Period {
+            start: None,
+            end: None,
+        },
+    };
+    if let Err(m) = check_out_dir(&a.out, &a.controls, &a.sources, a.data.as_deref()) {
+        return usage(&m);
+    }
+    let opts = CheckOptions {
+        controls: a.controls,
+        sources: a.sources,
+        data: a.data,
+        as_of,
+        period,
+        frameworks: a.frameworks,
+        keep_going: a.keep_going,
+        fail_on: a.fail_on,
+        allow_empty: a.allow_empty,
+    };
+    let out = match evidentia::run_check(&opts) {
+        Ok(o) => o,
+        Err(diags) => {
+            let n = diags
+                .iter()
+                .filter(|d| d.level == evidentia::diag::Level::Error)
+                .count();
+            for d in &diags {
+                eprintln!("{d}");
+            }
+            eprintln!(
+                "evidentia: {n} error(s); nothing was evaluated (use --keep-going to evaluate the rest of an export)"
+            );
+            return 2;
+        }
+    };
+    for d in &out.diagnostics {
+        eprintln!("{d}");
+    }
+    for f in &formats {
+        let bytes = match f {
+            Format::Text => {
+                let text = report::text::render(&out.assessment, &out.gate);
+                let mut so = std::io::stdout().lock();
+                // A closed pipe (e.g. `| head`) is not an error.
+                let _ = so.write_all(text.as_bytes());
+                continue;
+            }
+            Format::Json => report::json::render(&out.assessment, &out.gate),
+            Format::Csv => report::csv::render(&out.assessment),
+            Format::Ids => report::csv::render_ids(&out.assessment),
+        };
+        let Some(name) = f.file_name() else { continue };
+        if let Err(e) = write_atomic(&a.out, name, &bytes) {
+            eprintln!("error[io]: {}: {e}", a.out.join(name).display());
+            return 2;
+        }
+    }
+    if !out.gate.passed && !formats.contains(&Format::Text) {
+        for r in &out.gate.reasons {
+            eprintln!("gate: {r}");
+        }
+    }
+    out.exit_code() as u8
+}
+
+/// Refuse an output folder that is (or is inside) the controls or evidence folder.
+fn check_out_dir(
+    out: &Path,
+    controls: &Path,
+    sources: &Path,
+    data: Option<&Path>,
+) -> Result<(), String> {
+    let canon = |p: &Path| std::fs::canonicalize(p).ok();
+    let evidence_dir = data
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| sources.parent().map(Path::to_path_buf).unwrap_or_default());
+    let out_abs = canon(out).or_else(|| {
+        let parent = out
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        canon(parent).map(|p| p.join(out.file_name().unwrap_or_default()))
+    });
+    for (what, dir) in [
+        ("controls", controls.to_path_buf()),
+        ("evidence", evidence_dir),
+    ] {
+        if let (Some(o), Some(d)) = (&out_abs, canon(&dir))
+            && o.starts_with(&d)
+        {
+            return Err(format!(
+                "--out {} is inside the {what} folder {}; evidentia never writes there",
+                out.display(),
+                dir.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Write to a temporary file in the same folder, then rename: a reader never sees a
+/// half-written report.
+fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, dir.join(name))
+}

@@ -1,0 +1,158 @@
+//! Report stage: Assessment -> outputs. One file per format; the library never
+//! prints, it returns bytes and the binary writes them.
+//!
+//! Outputs are deterministic: the same inputs and as-of give the same bytes (keys
+//! sorted, records ordered by id, no wall-clock time, paths as given).
+
+pub mod csv;
+pub mod json;
+pub mod text;
+
+use serde::Serialize;
+
+use crate::assess::Assessment;
+use crate::rules::Verdict;
+
+/// Output formats `--format` accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Format {
+    /// Terminal summary on standard output.
+    Text,
+    /// `report.json`.
+    Json,
+    /// `exceptions.csv`.
+    Csv,
+    /// `exception-ids.csv`: `check_id,record_id` of every record counted as an
+    /// exception, for scripts and diffs.
+    Ids,
+}
+
+impl Format {
+    /// Every format, in the order `all` writes them.
+    pub const ALL: &'static [Format] = &[Format::Text, Format::Json, Format::Csv, Format::Ids];
+
+    /// Parse one name.
+    pub fn parse(s: &str) -> Option<Format> {
+        match s.trim() {
+            "text" => Some(Format::Text),
+            "json" => Some(Format::Json),
+            "csv" => Some(Format::Csv),
+            "ids" => Some(Format::Ids),
+            _ => None,
+        }
+    }
+
+    /// The file written in `--out` (none for text).
+    pub fn file_name(self) -> Option<&'static str> {
+        match self {
+            Format::Text => None,
+            Format::Json => Some("report.json"),
+            Format::Csv => Some("exceptions.csv"),
+            Format::Ids => Some("exception-ids.csv"),
+        }
+    }
+}
+
+/// When the gate fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailOn {
+    /// Any exception in a `deny` check (default).
+    Exception,
+    /// Also any at-risk deadline in a `deny` check.
+    AtRisk,
+    /// Never: report only.
+    Never,
+}
+
+/// The gate's decision.
+#[derive(Debug, Clone, Serialize)]
+pub struct Gate {
+    /// Policy.
+    pub fail_on: FailOn,
+    /// Passed?
+    pub passed: bool,
+    /// Why it failed (or what it warns about).
+    pub reasons: Vec<String>,
+    /// Records judged in total.
+    pub records_evaluated: u64,
+}
+
+/// Decide the gate.
+pub fn gate(a: &Assessment, fail_on: FailOn, allow_empty: bool) -> Gate {
+    use crate::catalog::Severity;
+    let mut reasons = Vec::new();
+    let mut failed = false;
+    for c in &a.checks {
+        if c.severity != Severity::Deny {
+            if c.exceptions_count > 0 {
+                reasons.push(format!(
+                    "warning: check `{}` has {} exception(s) (severity {:?}, not gating)",
+                    c.id, c.exceptions_count, c.severity
+                ));
+            }
+            continue;
+        }
+        if fail_on != FailOn::Never && c.exceptions_count > 0 {
+            failed = true;
+            reasons.push(format!(
+                "check `{}`: {} exception(s)",
+                c.id, c.exceptions_count
+            ));
+        }
+        if fail_on == FailOn::AtRisk && c.at_risk > 0 {
+            failed = true;
+            reasons.push(format!(
+                "check `{}`: {} at-risk deadline(s)",
+                c.id, c.at_risk
+            ));
+        }
+        if let Some(e) = &c.error
+            && fail_on != FailOn::Never
+        {
+            failed = true;
+            reasons.push(format!("check `{}` could not run: {e}", c.id));
+        }
+    }
+    let total = a.total_population();
+    if total == 0 && !allow_empty {
+        failed = true;
+        reasons.push(
+            "no record was evaluated: every check's population is empty (check the period, the filters and the sources file)"
+                .to_string(),
+        );
+    }
+    Gate {
+        fail_on,
+        passed: !failed,
+        reasons,
+        records_evaluated: total,
+    }
+}
+
+/// Neutralise a spreadsheet cell that would be read as a formula.
+pub fn safe_cell(s: &str) -> String {
+    match s.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),
+        _ => s.to_string(),
+    }
+}
+
+/// Does a verdict count towards "pending" items (pending or at risk)?
+pub fn is_pending(v: Verdict) -> bool {
+    matches!(v, Verdict::Pending | Verdict::AtRisk)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_cells_are_neutralised() {
+        for s in ["=HYPERLINK(\"x\")", "+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
+            assert!(safe_cell(s).starts_with('\''), "{s}");
+        }
+        assert_eq!(safe_cell("plain"), "plain");
+        assert_eq!(safe_cell(""), "");
+    }
+}

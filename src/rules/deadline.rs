@@ -1,0 +1,365 @@
+//! `deadline`: an end must come within a span of a start (e.g. customer notice within
+//! 72 hours of declaration). Pending while the deadline is ahead of as-of; at risk
+//! inside `warn_before`; an exception once it has passed with no end, or when the
+//! end came late. Ending exactly at the deadline is on time.
+
+use serde_json::Value as J;
+
+use super::{EvalCtx, Outcome, Rule, Step, Verdict, compile_path, path_needs, path_text};
+use crate::catalog::{CompileCtx, RawCheck};
+use crate::diag::Code;
+use crate::evidence::Table;
+use crate::evidence::read::Needs;
+use crate::evidence::tables::TableDef;
+use crate::time::{Clock, Span, Ts, add_span, format_elapsed, parse_zone};
+
+/// Which related value ends the clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pick {
+    Earliest,
+    Latest,
+}
+
+#[derive(Debug)]
+enum End {
+    /// A time field of the record itself.
+    Field(usize),
+    /// A time field of related records, earliest or latest.
+    Related {
+        path: Vec<Step>,
+        field: usize,
+        pick: Pick,
+        text: String,
+    },
+}
+
+/// A compiled deadline rule.
+#[derive(Debug)]
+pub struct Deadline {
+    start: usize,
+    end: End,
+    within: Span,
+    warn_before: Option<i64>,
+    zone: chrono_tz::Tz,
+    calendar: Option<String>,
+}
+
+impl Deadline {
+    /// Compile from a catalog entry.
+    pub fn compile(rc: &RawCheck, ctx: &mut CompileCtx<'_>) -> Option<Deadline> {
+        let table = ctx.table;
+        let start_name = rc.start.as_deref().or_else(|| {
+            ctx.err(
+                Code::BadValue,
+                "",
+                "a deadline needs `start`: the field the clock starts from",
+            );
+            None
+        })?;
+        let start = ctx.field(table, start_name, "/start")?;
+        let within = match rc.within.as_deref() {
+            Some(w) => ctx.span(w, "/within")?,
+            None => {
+                ctx.err(Code::BadValue, "", "a deadline needs `within`, e.g. `72h`");
+                return None;
+            }
+        };
+        let warn_before = match rc.warn_before.as_deref() {
+            Some(w) => match ctx.span(w, "/warn_before")? {
+                Span::Exact(n) => Some(n),
+                _ => {
+                    ctx.err(
+                        Code::BadDuration,
+                        "/warn_before",
+                        "`warn_before` is an exact duration (h, m, s)",
+                    );
+                    return None;
+                }
+            },
+            None => None,
+        };
+        let zone = match rc.timezone.as_deref() {
+            Some(z) => match parse_zone(z) {
+                Ok(z) => z,
+                Err(m) => {
+                    ctx.err(Code::BadValue, "/timezone", m);
+                    return None;
+                }
+            },
+            None => chrono_tz::Tz::UTC,
+        };
+        if let Some(c) = &rc.calendar
+            && !ctx.calendars.contains(c)
+        {
+            ctx.err(
+                Code::UnknownCalendar,
+                "/calendar",
+                format!("no calendar `{c}` in the catalog"),
+            );
+            return None;
+        }
+        let end = match &rc.end {
+            Some(J::String(f)) => End::Field(ctx.field(table, f, "/end")?),
+            Some(J::Object(m)) => {
+                let mut step = serde_json::Map::new();
+                for k in ["table", "via", "where"] {
+                    if let Some(v) = m.get(k) {
+                        step.insert(k.into(), v.clone());
+                    }
+                }
+                for k in m.keys() {
+                    if !["table", "via", "where", "pick", "field"].contains(&k.as_str()) {
+                        ctx.err(
+                            Code::BadValue,
+                            &format!("/end/{k}"),
+                            format!("unknown key `{k}` (table, via, where, pick, field)"),
+                        );
+                        return None;
+                    }
+                }
+                let step = J::Object(step);
+                let path = compile_path(&step, table, ctx, "/end")?;
+                let last = path.last()?.table;
+                let Some(fname) = m.get("field").and_then(J::as_str) else {
+                    ctx.err(
+                        Code::BadValue,
+                        "/end",
+                        "`end` needs `field`: the time field of the related record",
+                    );
+                    return None;
+                };
+                let field = ctx.field(last, fname, "/end/field")?;
+                let pick = match m.get("pick").and_then(J::as_str) {
+                    None | Some("earliest") => Pick::Earliest,
+                    Some("latest") => Pick::Latest,
+                    Some(o) => {
+                        ctx.err(
+                            Code::BadValue,
+                            "/end/pick",
+                            format!("`pick: {o}`: use earliest or latest"),
+                        );
+                        return None;
+                    }
+                };
+                let text = format!(
+                    "the {} {}.{} of {}",
+                    if pick == Pick::Earliest {
+                        "earliest"
+                    } else {
+                        "latest"
+                    },
+                    last.name,
+                    fname,
+                    path_text(&path, &step)
+                );
+                End::Related {
+                    path,
+                    field,
+                    pick,
+                    text,
+                }
+            }
+            _ => {
+                ctx.err(
+                    Code::BadValue,
+                    "",
+                    "a deadline needs `end`: a field, or `{ table, via, where, pick, field }`",
+                );
+                return None;
+            }
+        };
+        for (i, rel) in [(start, "/start")] {
+            if table.fields.get(i).map(|f| f.kind) != Some(crate::evidence::Kind::Time) {
+                ctx.err(Code::BadValue, rel, "the start must be a time field");
+                return None;
+            }
+        }
+        Some(Deadline {
+            start,
+            end,
+            within,
+            warn_before,
+            zone,
+            calendar: rc.calendar.clone(),
+        })
+    }
+
+    fn end_time(&self, ctx: &EvalCtx<'_>, t: &Table, row: u32) -> Option<Ts> {
+        match &self.end {
+            End::Field(i) => t.get(row, *i).time(),
+            End::Related {
+                path, field, pick, ..
+            } => {
+                let rows = ctx.follow(t, row, path);
+                let last = path.last()?;
+                let rt = ctx.ev.table(last.table.name)?;
+                let times = rows.iter().filter_map(|(_, r)| rt.get(*r, *field).time());
+                match pick {
+                    Pick::Earliest => times.min(),
+                    Pick::Latest => times.max(),
+                }
+            }
+        }
+    }
+
+    fn end_name(&self, def: &TableDef) -> String {
+        match &self.end {
+            End::Field(i) => def
+                .fields
+                .get(*i)
+                .map(|f| f.name)
+                .unwrap_or("end")
+                .to_string(),
+            End::Related { text, .. } => text.clone(),
+        }
+    }
+}
+
+impl Rule for Deadline {
+    fn kind(&self) -> &'static str {
+        "deadline"
+    }
+
+    fn needs(&self, table: &'static TableDef, needs: &mut Needs) {
+        let e = needs.entry(table.name).or_default();
+        e.insert(self.start);
+        match &self.end {
+            End::Field(i) => {
+                e.insert(*i);
+            }
+            End::Related { path, field, .. } => {
+                path_needs(path, needs);
+                if let Some(last) = path.last() {
+                    needs.entry(last.table.name).or_default().insert(*field);
+                }
+            }
+        }
+    }
+
+    fn relations(&self, out: &mut Vec<(&'static str, usize)>) {
+        if let End::Related { path, .. } = &self.end {
+            out.extend(path.iter().map(|s| (s.table.name, s.via)));
+        }
+    }
+
+    fn describe(&self, table: &TableDef) -> String {
+        let start = table
+            .fields
+            .get(self.start)
+            .map(|f| f.name)
+            .unwrap_or("start");
+        let clock = match self.within {
+            Span::Exact(_) => String::new(),
+            _ => format!(
+                " (counted on the {} wall clock{})",
+                self.zone.name(),
+                self.calendar
+                    .as_ref()
+                    .map(|c| format!(", calendar {c}"))
+                    .unwrap_or_default()
+            ),
+        };
+        let warn = self
+            .warn_before
+            .map(|w| {
+                format!(
+                    "; flagged at risk {} before the deadline",
+                    format_elapsed(w)
+                )
+            })
+            .unwrap_or_default();
+        format!(
+            "Compared {start} with {} and required it within {}{clock}; ending exactly at the deadline is on time{warn}.",
+            self.end_name(table),
+            self.within
+        )
+    }
+
+    fn evaluate(&self, ctx: &EvalCtx<'_>, t: &Table, row: u32, out: &mut Vec<Outcome>) {
+        let def = t.def;
+        let start_name = def
+            .fields
+            .get(self.start)
+            .map(|f| f.name)
+            .unwrap_or("start");
+        let end_name = self.end_name(def);
+        let mut o = Outcome {
+            table: def.name,
+            row,
+            verdict: Verdict::NotEvaluable,
+            message: String::new(),
+            values: vec![("limit", self.within.to_string())],
+            due: None,
+            elapsed: None,
+        };
+        let Some(start) = t.get(row, self.start).time() else {
+            o.message = format!("{start_name} is missing: the deadline cannot be computed");
+            out.push(o);
+            return;
+        };
+        o.values.push(("start", start.to_string()));
+        let cal = self.calendar.as_ref().and_then(|c| ctx.calendars.get(c));
+        let clock = Clock {
+            zone: cal.map(|c| c.zone).unwrap_or(self.zone),
+            calendar: cal,
+        };
+        let deadline = match add_span(start, self.within, clock) {
+            Ok(d) => d,
+            Err(e) => {
+                o.message = format!("deadline cannot be computed from {start_name} {start}: {e}");
+                out.push(o);
+                return;
+            }
+        };
+        o.values.push(("deadline", deadline.to_string()));
+        o.due = Some(deadline);
+        match self.end_time(ctx, t, row) {
+            Some(end) => {
+                let elapsed = end.0 - start.0;
+                o.elapsed = Some(elapsed);
+                o.values.push(("end", end.to_string()));
+                o.values.push(("elapsed", format_elapsed(elapsed)));
+                if end <= deadline {
+                    o.verdict = Verdict::Pass;
+                    o.message = format!(
+                        "{start_name} {start}, {end_name} {end}: {} (limit {})",
+                        format_elapsed(elapsed),
+                        self.within
+                    );
+                } else {
+                    o.verdict = Verdict::Exception;
+                    o.message = format!(
+                        "{start_name} {start}, {end_name} {end}: {}, limit {}; late by {}",
+                        format_elapsed(elapsed),
+                        self.within,
+                        format_elapsed(end.0 - deadline.0)
+                    );
+                }
+            }
+            None => {
+                let left = deadline.0 - ctx.as_of.0;
+                if left < 0 {
+                    o.verdict = Verdict::Exception;
+                    o.message = format!(
+                        "no {end_name} by as-of; {start_name} {start}, deadline {deadline} passed {} ago",
+                        format_elapsed(-left)
+                    );
+                } else {
+                    o.values.push(("time_left", format_elapsed(left)));
+                    let at_risk = self.warn_before.is_some_and(|w| left <= w);
+                    o.verdict = if at_risk {
+                        Verdict::AtRisk
+                    } else {
+                        Verdict::Pending
+                    };
+                    o.message = format!(
+                        "no {end_name} yet; deadline {deadline}, {} left{}",
+                        format_elapsed(left),
+                        if at_risk { " (at risk)" } else { "" }
+                    );
+                }
+            }
+        }
+        out.push(o);
+    }
+}

@@ -1,0 +1,127 @@
+//! `each-linked`: every related record (through a path, e.g. incidents ->
+//! postmortems -> findings) must meet a condition; each related record is judged on
+//! its own, so an exception names the finding, not the incident.
+
+use super::{
+    EvalCtx, Outcome, Rule, Step, Verdict, compile_path, cond_values, path_needs, path_text,
+};
+use crate::catalog::filter::Cond;
+use crate::catalog::{CompileCtx, RawCheck};
+use crate::diag::Code;
+use crate::evidence::Table;
+use crate::evidence::read::Needs;
+use crate::evidence::tables::TableDef;
+
+/// A compiled each-linked rule.
+#[derive(Debug)]
+pub struct EachLinked {
+    path: Vec<Step>,
+    require: Cond,
+    require_text: String,
+    text: String,
+}
+
+impl EachLinked {
+    /// Compile from a catalog entry.
+    pub fn compile(rc: &RawCheck, ctx: &mut CompileCtx<'_>) -> Option<EachLinked> {
+        let Some(rel) = &rc.related else {
+            ctx.err(
+                Code::BadValue,
+                "",
+                "an each-linked check needs `related`: a step or a list of steps",
+            );
+            return None;
+        };
+        let path = compile_path(rel, ctx.table, ctx, "/related")?;
+        let last = path.last()?.table;
+        let Some(req) = &rc.require else {
+            ctx.err(
+                Code::BadValue,
+                "",
+                "an each-linked check needs `require`: the condition every related record meets",
+            );
+            return None;
+        };
+        let require = ctx.cond(req, last, "/require")?;
+        Some(EachLinked {
+            text: path_text(&path, rel),
+            require_text: super::cond_text(req),
+            path,
+            require,
+        })
+    }
+
+    /// The table whose records are judged.
+    fn leaf(&self) -> Option<&'static TableDef> {
+        self.path.last().map(|s| s.table)
+    }
+}
+
+impl Rule for EachLinked {
+    fn kind(&self) -> &'static str {
+        "each-linked"
+    }
+
+    fn needs(&self, _table: &'static TableDef, needs: &mut Needs) {
+        path_needs(&self.path, needs);
+        if let Some(l) = self.leaf() {
+            let mut v = Vec::new();
+            self.require.fields(&mut v);
+            needs.entry(l.name).or_default().extend(v);
+        }
+    }
+
+    fn relations(&self, out: &mut Vec<(&'static str, usize)>) {
+        out.extend(self.path.iter().map(|s| (s.table.name, s.via)));
+    }
+
+    fn describe(&self, _table: &TableDef) -> String {
+        format!(
+            "Traced each record to its related {} and inspected every one for: {}.",
+            self.text, self.require_text
+        )
+    }
+
+    fn evaluate(&self, ctx: &EvalCtx<'_>, t: &Table, row: u32, out: &mut Vec<Outcome>) {
+        let Some(leaf) = self.leaf() else { return };
+        let Some(lt) = ctx.ev.table(leaf.name) else {
+            return;
+        };
+        for (_, r) in ctx.follow(t, row, &self.path) {
+            let ok = self.require.eval(lt, r, ctx.as_of);
+            let values = cond_values(&self.require, lt, r);
+            let shown = values
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            out.push(Outcome {
+                table: leaf.name,
+                row: r,
+                verdict: if ok {
+                    Verdict::Pass
+                } else {
+                    Verdict::Exception
+                },
+                message: if ok {
+                    format!(
+                        "meets {} ({shown}); via {} {}",
+                        self.require_text,
+                        t.def.name,
+                        t.id(row)
+                    )
+                } else {
+                    format!(
+                        "does not meet {} ({shown}); via {} {}",
+                        self.require_text,
+                        t.def.name,
+                        t.id(row)
+                    )
+                },
+                values,
+                due: None,
+                elapsed: None,
+            });
+        }
+    }
+}

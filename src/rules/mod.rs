@@ -1,0 +1,403 @@
+//! Rules: one file per rule kind, one trait. Part of the assessment stage.
+//!
+//! A rule is compiled from its catalog entry (reporting problems at `file:line:col`)
+//! and evaluated per population record with everything it needs in `EvalCtx`,
+//! including the as-of instant: no rule reads the clock.
+
+mod allowed;
+mod deadline;
+mod each_linked;
+mod linked;
+mod required;
+mod sequence;
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Debug;
+
+use serde::Serialize;
+use serde_json::Value as J;
+
+use crate::catalog::filter::Cond;
+use crate::catalog::{CompileCtx, RawCheck};
+use crate::diag::Code;
+use crate::evidence::read::Needs;
+use crate::evidence::tables::TableDef;
+use crate::evidence::{Evidence, Table};
+use crate::time::{Calendar, Ts};
+
+/// Every rule kind, for messages and docs.
+pub const KINDS: &[&str] = &[
+    "deadline",
+    "required",
+    "allowed",
+    "sequence",
+    "linked",
+    "each-linked",
+];
+
+/// The verdict on one record for one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// Meets the check.
+    Pass,
+    /// Does not meet it.
+    Exception,
+    /// A deadline not yet reached at as-of.
+    Pending,
+    /// Pending and inside the warning window.
+    AtRisk,
+    /// Data needed to decide is missing.
+    NotEvaluable,
+}
+
+impl Verdict {
+    /// kebab-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Exception => "exception",
+            Verdict::Pending => "pending",
+            Verdict::AtRisk => "at-risk",
+            Verdict::NotEvaluable => "not-evaluable",
+        }
+    }
+}
+
+/// The result for one record.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// Table of the record judged (the population table, or the related table for
+    /// each-linked).
+    pub table: &'static str,
+    /// Row in that table.
+    pub row: u32,
+    /// Verdict.
+    pub verdict: Verdict,
+    /// Why, in words.
+    pub message: String,
+    /// The values used, for the report and `explain`.
+    pub values: Vec<(&'static str, String)>,
+    /// Deadline, for pending and at-risk items.
+    pub due: Option<Ts>,
+    /// Elapsed time start -> end (nanoseconds), for deadline charts.
+    pub elapsed: Option<i64>,
+}
+
+/// One step of a path to related records: rows of `table` whose `via` field holds
+/// the previous record's id, optionally filtered.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// Related table.
+    pub table: &'static TableDef,
+    /// Field (canonical index) holding the previous record's id.
+    pub via: usize,
+    /// Filter on related rows.
+    pub filter: Option<Cond>,
+}
+
+/// Indexes from (table, via field) to parent id -> child rows.
+#[derive(Debug, Default)]
+pub struct RelIndex {
+    map: HashMap<(&'static str, usize), HashMap<Box<str>, Vec<u32>>>,
+}
+
+impl RelIndex {
+    /// Build the indexes the steps need.
+    pub fn build(ev: &Evidence, steps: &[(&'static str, usize)]) -> RelIndex {
+        let mut map = HashMap::new();
+        for &(table, via) in steps {
+            if map.contains_key(&(table, via)) {
+                continue;
+            }
+            let mut idx: HashMap<Box<str>, Vec<u32>> = HashMap::new();
+            if let Some(t) = ev.table(table) {
+                for row in 0..t.len() as u32 {
+                    if !t.live(row) {
+                        continue;
+                    }
+                    if let Some(k) = t.get(row, via).text() {
+                        idx.entry(k.trim().into()).or_default().push(row);
+                    }
+                }
+            }
+            map.insert((table, via), idx);
+        }
+        RelIndex { map }
+    }
+
+    /// Rows of `step.table` linked to `parent_id` (before the step's filter).
+    pub fn children(&self, step: &Step, parent_id: &str) -> &[u32] {
+        self.map
+            .get(&(step.table.name, step.via))
+            .and_then(|m| m.get(parent_id))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+}
+
+/// Everything a rule may read.
+pub struct EvalCtx<'a> {
+    /// The evidence.
+    pub ev: &'a Evidence,
+    /// The as-of instant.
+    pub as_of: Ts,
+    /// Calendars by id.
+    pub calendars: &'a BTreeMap<String, Calendar>,
+    /// Relation indexes.
+    pub rel: &'a RelIndex,
+}
+
+impl EvalCtx<'_> {
+    /// Rows reached from a record through a path, filtered at each step, deduplicated.
+    pub fn follow(&self, from: &Table, row: u32, path: &[Step]) -> Vec<(&'static str, u32)> {
+        let mut frontier: Vec<(&'static str, u32)> = vec![(from.def.name, row)];
+        for step in path {
+            let Some(t) = self.ev.table(step.table.name) else {
+                return vec![];
+            };
+            let mut next = Vec::new();
+            for (tn, r) in &frontier {
+                let Some(pt) = self.ev.table(tn) else {
+                    continue;
+                };
+                let id = pt.id(*r);
+                for &c in self.rel.children(step, id) {
+                    if step
+                        .filter
+                        .as_ref()
+                        .is_none_or(|f| f.eval(t, c, self.as_of))
+                    {
+                        next.push((step.table.name, c));
+                    }
+                }
+            }
+            next.sort_unstable();
+            next.dedup();
+            frontier = next;
+        }
+        frontier
+    }
+}
+
+/// A rule kind: compiled from a check, evaluated per population record.
+pub trait Rule: Debug + Send + Sync {
+    /// The kind, as written in catalogs.
+    fn kind(&self) -> &'static str;
+    /// Add the fields this rule reads to the projection.
+    fn needs(&self, table: &'static TableDef, needs: &mut Needs);
+    /// Relation indexes this rule uses: (table, via field).
+    fn relations(&self, _out: &mut Vec<(&'static str, usize)>) {}
+    /// The test performed, in plain words (for the report).
+    fn describe(&self, table: &TableDef) -> String;
+    /// Evaluate one population record; push one outcome per record judged.
+    fn evaluate(&self, ctx: &EvalCtx<'_>, table: &Table, row: u32, out: &mut Vec<Outcome>);
+}
+
+/// Compile a check's rule from its catalog entry.
+pub fn compile(rc: &RawCheck, ctx: &mut CompileCtx<'_>) -> Option<Box<dyn Rule>> {
+    match rc.rule.as_str() {
+        "deadline" => deadline::Deadline::compile(rc, ctx).map(|r| Box::new(r) as Box<dyn Rule>),
+        "required" => required::Required::compile(rc, ctx).map(|r| Box::new(r) as Box<dyn Rule>),
+        "allowed" => allowed::Allowed::compile(rc, ctx).map(|r| Box::new(r) as Box<dyn Rule>),
+        "sequence" => sequence::Sequence::compile(rc, ctx).map(|r| Box::new(r) as Box<dyn Rule>),
+        "linked" => linked::Linked::compile(rc, ctx).map(|r| Box::new(r) as Box<dyn Rule>),
+        "each-linked" => {
+            each_linked::EachLinked::compile(rc, ctx).map(|r| Box::new(r) as Box<dyn Rule>)
+        }
+        other => {
+            ctx.err(
+                Code::BadValue,
+                "/rule",
+                format!("unknown rule `{other}` (rules: {})", KINDS.join(", ")),
+            );
+            None
+        }
+    }
+}
+
+/// A condition as compact text for reports: `{"data_breach":true}` -> `data_breach = true`.
+pub fn cond_text(v: &J) -> String {
+    match v {
+        J::Object(m) => {
+            let parts: Vec<String> = m
+                .iter()
+                .map(|(k, val)| match (k.as_str(), val) {
+                    ("all", J::Array(a)) => {
+                        format!(
+                            "({})",
+                            a.iter().map(cond_text).collect::<Vec<_>>().join(" and ")
+                        )
+                    }
+                    ("any", J::Array(a)) => {
+                        format!(
+                            "({})",
+                            a.iter().map(cond_text).collect::<Vec<_>>().join(" or ")
+                        )
+                    }
+                    ("not", x) => format!("not {}", cond_text(x)),
+                    (f, J::Null) => format!("{f} is not set"),
+                    (f, J::Array(a)) => format!(
+                        "{f} in [{}]",
+                        a.iter().map(scalar_text).collect::<Vec<_>>().join(", ")
+                    ),
+                    (f, J::Object(ops)) => ops
+                        .iter()
+                        .map(|(op, arg)| match op.as_str() {
+                            "set" if arg == &J::Bool(true) => format!("{f} is set"),
+                            "set" => format!("{f} is not set"),
+                            "eq" => format!("{f} = {}", scalar_text(arg)),
+                            "in" => format!("{f} in {}", scalar_text(arg)),
+                            "matches" => format!("{f} matches /{}/", scalar_text(arg)),
+                            o => format!("{f} {} {}", o.replace('_', " "), scalar_text(arg)),
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" and "),
+                    (f, x) => format!("{f} = {}", scalar_text(x)),
+                })
+                .collect();
+            parts.join(" and ")
+        }
+        other => scalar_text(other),
+    }
+}
+
+fn scalar_text(v: &J) -> String {
+    match v {
+        J::String(s) => s.clone(),
+        J::Array(a) => format!(
+            "[{}]",
+            a.iter().map(scalar_text).collect::<Vec<_>>().join(", ")
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// Compile `related:` (one step or a list of steps) starting at `from`.
+pub fn compile_path(
+    v: &J,
+    from: &'static TableDef,
+    ctx: &mut CompileCtx<'_>,
+    rel: &str,
+) -> Option<Vec<Step>> {
+    let items: Vec<(String, &J)> = match v {
+        J::Array(a) => a
+            .iter()
+            .enumerate()
+            .map(|(i, x)| (format!("{rel}/{i}"), x))
+            .collect(),
+        J::Object(_) => vec![(rel.to_string(), v)],
+        _ => {
+            ctx.err(
+                Code::BadValue,
+                rel,
+                "`related` is a step `{ table, via, where }` or a list of steps",
+            );
+            return None;
+        }
+    };
+    let mut prev = from;
+    let mut steps = Vec::new();
+    let mut ok = true;
+    for (p, item) in items {
+        let Some(m) = item.as_object() else {
+            ctx.err(Code::BadValue, &p, "a step is `{ table, via, where }`");
+            return None;
+        };
+        let Some(tname) = m.get("table").and_then(J::as_str) else {
+            ctx.err(Code::BadValue, &p, "a step needs `table`");
+            return None;
+        };
+        let table = ctx.table(tname, &format!("{p}/table"))?;
+        let Some(via_name) = m.get("via").and_then(J::as_str) else {
+            ctx.err(
+                Code::BadValue,
+                &p,
+                "a step needs `via`: the field of the related table that holds the id",
+            );
+            return None;
+        };
+        let via = ctx.field(table, via_name, &format!("{p}/via"))?;
+        if let Some(target) = table.fields.get(via).and_then(|f| f.refers_to)
+            && target != prev.name
+        {
+            ctx.err(
+                Code::BadValue,
+                &format!("{p}/via"),
+                format!(
+                    "`{}.{via_name}` refers to `{target}`, not to `{}`",
+                    table.name, prev.name
+                ),
+            );
+            ok = false;
+        }
+        let filter = match m.get("where") {
+            Some(w) => match ctx.cond(w, table, &format!("{p}/where")) {
+                Some(c) => Some(c),
+                None => {
+                    ok = false;
+                    None
+                }
+            },
+            None => None,
+        };
+        for k in m.keys() {
+            if !["table", "via", "where"].contains(&k.as_str()) {
+                ctx.err(
+                    Code::BadValue,
+                    &format!("{p}/{k}"),
+                    format!("unknown key `{k}` in a step (table, via, where)"),
+                );
+                ok = false;
+            }
+        }
+        steps.push(Step { table, via, filter });
+        prev = table;
+    }
+    ok.then_some(steps)
+}
+
+/// Add a step path's fields to the projection.
+pub fn path_needs(path: &[Step], needs: &mut Needs) {
+    for s in path {
+        let e = needs.entry(s.table.name).or_default();
+        e.insert(s.via);
+        if let Some(f) = &s.filter {
+            let mut v = Vec::new();
+            f.fields(&mut v);
+            e.extend(v);
+        }
+    }
+}
+
+/// Describe a path in words: `postmortems (status = complete)`.
+pub fn path_text(path: &[Step], raw: &J) -> String {
+    let items: Vec<&J> = match raw {
+        J::Array(a) => a.iter().collect(),
+        other => vec![other],
+    };
+    path.iter()
+        .zip(items)
+        .map(|(s, r)| match r.get("where") {
+            Some(w) => format!("{} ({})", s.table.name, cond_text(w)),
+            None => s.table.name.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(" -> ")
+}
+
+/// `name=value` pairs of the fields a condition reads, for messages.
+pub fn cond_values(c: &Cond, t: &Table, row: u32) -> Vec<(&'static str, String)> {
+    let mut fs = Vec::new();
+    c.fields(&mut fs);
+    fs.sort_unstable();
+    fs.dedup();
+    fs.into_iter()
+        .filter_map(|i| {
+            t.def
+                .fields
+                .get(i)
+                .map(|f| (f.name, t.get(row, i).display()))
+        })
+        .collect()
+}

@@ -1,0 +1,793 @@
+//! Time: instants, timestamp parsing, deadline spans and business-day calendars.
+//!
+//! Shared by the evidence stage (parsing what exports say) and the rules (adding a
+//! deadline to a start). Every instant is an exact point on the UTC time line in
+//! nanoseconds; elapsed hours are differences of instants, so daylight-saving
+//! changes never move an hour-based deadline. Calendar and business days are
+//! counted on the wall clock of a declared zone.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use chrono::{
+    DateTime, Datelike, Duration, LocalResult, Months, NaiveDate, NaiveDateTime, NaiveTime,
+    TimeZone, Timelike, Utc, Weekday,
+};
+use chrono_tz::Tz;
+
+const NANOS_PER_SEC: i64 = 1_000_000_000;
+/// Nanoseconds in one hour.
+pub const NANOS_PER_HOUR: i64 = 3_600 * NANOS_PER_SEC;
+
+/// An exact instant: nanoseconds since 1970-01-01T00:00:00Z.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Ts(pub i64);
+
+impl Ts {
+    /// Build from a chrono UTC date-time (`None` outside 1677..2262).
+    pub fn from_utc(dt: DateTime<Utc>) -> Option<Ts> {
+        dt.timestamp_nanos_opt().map(Ts)
+    }
+
+    /// This instant as a chrono UTC date-time.
+    pub fn to_utc(self) -> DateTime<Utc> {
+        DateTime::from_timestamp_nanos(self.0)
+    }
+
+    /// Whole seconds since the epoch and the nanoseconds beyond them.
+    fn split(self) -> (i64, u32) {
+        let secs = self.0.div_euclid(NANOS_PER_SEC);
+        let nanos = self.0.rem_euclid(NANOS_PER_SEC) as u32;
+        (secs, nanos)
+    }
+}
+
+impl fmt::Display for Ts {
+    /// RFC 3339 in UTC, with only as many fraction digits as the value needs.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let dt = self.to_utc();
+        let (_, nanos) = self.split();
+        write!(
+            f,
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+            dt.year(),
+            dt.month(),
+            dt.day(),
+            dt.hour(),
+            dt.minute(),
+            dt.second()
+        )?;
+        if nanos != 0 {
+            let digits = format!("{nanos:09}");
+            let trimmed = if nanos % 1_000_000 == 0 {
+                &digits[..3]
+            } else if nanos % 1_000 == 0 {
+                &digits[..6]
+            } else {
+                &digits[..]
+            };
+            write!(f, ".{trimmed}")?;
+        }
+        f.write_str("Z")
+    }
+}
+
+/// Why a timestamp could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TimeError {
+    /// Not a timestamp in the expected shape.
+    Syntax(String),
+    /// A date or time that does not exist (e.g. 2025-02-30, 24:00:01).
+    Impossible(String),
+    /// A date and time without an offset and no declared time zone.
+    NoZone,
+    /// A date without a time and no declared date semantics.
+    DateOnly,
+    /// A local time that does not exist in the zone (skipped by a DST change).
+    Nonexistent(String),
+    /// A local time that occurs twice in the zone (repeated by a DST change).
+    Ambiguous(String),
+    /// Outside the years 1677-2262 that nanosecond instants cover.
+    OutOfRange,
+}
+
+impl fmt::Display for TimeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TimeError::Syntax(m) => write!(f, "not a timestamp: {m}"),
+            TimeError::Impossible(m) => write!(f, "impossible date or time: {m}"),
+            TimeError::NoZone => f.write_str(
+                "timestamp has no UTC offset and the source declares no `timezone`; evidentia never guesses one",
+            ),
+            TimeError::DateOnly => f.write_str(
+                "date without a time and the source declares no `dates` semantics (start-of-day or end-of-day)",
+            ),
+            TimeError::Nonexistent(z) => {
+                write!(f, "local time does not exist in {z} (skipped by a daylight-saving change)")
+            }
+            TimeError::Ambiguous(z) => write!(
+                f,
+                "local time occurs twice in {z} (daylight-saving change); set `ambiguous: earliest|latest` on the source"
+            ),
+            TimeError::OutOfRange => f.write_str("outside the supported years 1677-2262"),
+        }
+    }
+}
+
+/// What a date without a time means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DateSemantics {
+    /// 00:00:00 local time of that day.
+    StartOfDay,
+    /// The last nanosecond of that day in local time.
+    EndOfDay,
+}
+
+/// Which instant to take for a local time repeated by a daylight-saving change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AmbiguousPolicy {
+    /// Reject the value (default: never guess).
+    #[default]
+    Error,
+    /// The first occurrence (daylight time).
+    Earliest,
+    /// The second occurrence (standard time).
+    Latest,
+}
+
+/// How a source writes its timestamps.
+#[derive(Debug, Clone, Default)]
+pub struct TsFormat {
+    /// A chrono strftime pattern; `None` means RFC 3339 / ISO 8601.
+    pub pattern: Option<String>,
+    /// Zone for values written without an offset.
+    pub zone: Option<Tz>,
+    /// Meaning of date-only values.
+    pub dates: Option<DateSemantics>,
+    /// Policy for local times repeated by a DST change.
+    pub ambiguous: AmbiguousPolicy,
+}
+
+/// Parse an RFC 3339 / ISO 8601 timestamp. Values without an offset are resolved in
+/// `fmt.zone`; date-only values use `fmt.dates`. With `fmt.pattern` set, the pattern
+/// is used instead (chrono strftime syntax).
+pub fn parse_ts(s: &str, fmt: &TsFormat) -> Result<Ts, TimeError> {
+    let s = s.trim();
+    if let Some(p) = &fmt.pattern {
+        return parse_with_pattern(s, p, fmt);
+    }
+    match parse_iso(s)? {
+        Iso::Full(ts) => Ok(ts),
+        Iso::Naive(ndt) => localize(ndt, fmt),
+        Iso::Date(d) => localize_date(d, fmt),
+    }
+}
+
+/// An ISO value as written: with an offset, without one, or a date alone.
+enum Iso {
+    Full(Ts),
+    Naive(NaiveDateTime),
+    Date(NaiveDate),
+}
+
+fn syntax(s: &str) -> TimeError {
+    TimeError::Syntax(format!(
+        "`{s}` (expected RFC 3339, e.g. 2025-03-02T14:05:00Z or 2025-03-02T09:05:00-05:00)"
+    ))
+}
+
+fn digits(b: &[u8], from: usize, n: usize) -> Option<u32> {
+    let part = b.get(from..from + n)?;
+    let mut v = 0u32;
+    for &c in part {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + u32::from(c - b'0');
+    }
+    Some(v)
+}
+
+/// Hand-written RFC 3339 reader: this is the hottest path of a large export.
+fn parse_iso(s: &str) -> Result<Iso, TimeError> {
+    let b = s.as_bytes();
+    let err = || syntax(s);
+    let year = digits(b, 0, 4).ok_or_else(err)?;
+    if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
+        return Err(err());
+    }
+    let month = digits(b, 5, 2).ok_or_else(err)?;
+    let day = digits(b, 8, 2).ok_or_else(err)?;
+    let date = NaiveDate::from_ymd_opt(year as i32, month, day)
+        .ok_or_else(|| TimeError::Impossible(format!("`{s}`")))?;
+    if b.len() == 10 {
+        return Ok(Iso::Date(date));
+    }
+    if !matches!(b.get(10), Some(b'T' | b't' | b' ')) {
+        return Err(err());
+    }
+    let hour = digits(b, 11, 2).ok_or_else(err)?;
+    if b.get(13) != Some(&b':') {
+        return Err(err());
+    }
+    let minute = digits(b, 14, 2).ok_or_else(err)?;
+    let mut i = 16;
+    let mut second = 0;
+    if b.get(16) == Some(&b':') {
+        second = digits(b, 17, 2).ok_or_else(err)?;
+        i = 19;
+    }
+    let mut nanos = 0u32;
+    if matches!(b.get(i), Some(b'.' | b',')) {
+        i += 1;
+        let start = i;
+        while let Some(c) = b.get(i) {
+            if !c.is_ascii_digit() {
+                break;
+            }
+            if i - start < 9 {
+                nanos = nanos * 10 + u32::from(c - b'0');
+            }
+            i += 1;
+        }
+        let n = i - start;
+        if n == 0 {
+            return Err(err());
+        }
+        for _ in n..9 {
+            nanos *= 10;
+        }
+    }
+    // A leap second (:60) is accepted as the last instant of its minute.
+    let (second, nanos) = if second == 60 {
+        (59, 999_999_999)
+    } else {
+        (second, nanos)
+    };
+    let time = NaiveTime::from_hms_nano_opt(hour, minute, second, nanos)
+        .ok_or_else(|| TimeError::Impossible(format!("`{s}`")))?;
+    let ndt = NaiveDateTime::new(date, time);
+    let offset_secs: i64 = match b.get(i) {
+        None => return Ok(Iso::Naive(ndt)),
+        Some(b'Z' | b'z') if i + 1 == b.len() => 0,
+        Some(&sign @ (b'+' | b'-')) => {
+            let oh = digits(b, i + 1, 2).ok_or_else(err)?;
+            let (om, end) = match b.get(i + 3) {
+                Some(b':') => (digits(b, i + 4, 2).ok_or_else(err)?, i + 6),
+                None => (0, i + 3),
+                Some(_) => (digits(b, i + 3, 2).ok_or_else(err)?, i + 5),
+            };
+            if end != b.len() || oh > 23 || om > 59 {
+                return Err(err());
+            }
+            let v = i64::from(oh * 3600 + om * 60);
+            if sign == b'-' { -v } else { v }
+        }
+        Some(_) => return Err(err()),
+    };
+    let utc_secs = ndt.and_utc().timestamp() - offset_secs;
+    let total = utc_secs
+        .checked_mul(NANOS_PER_SEC)
+        .and_then(|v| v.checked_add(i64::from(ndt.nanosecond())))
+        .ok_or(TimeError::OutOfRange)?;
+    Ok(Iso::Full(Ts(total)))
+}
+
+fn parse_with_pattern(s: &str, p: &str, fmt: &TsFormat) -> Result<Ts, TimeError> {
+    let has_offset = p.contains("%z") || p.contains("%:z") || p.contains("%#z");
+    let bad = |e: chrono::ParseError| {
+        TimeError::Syntax(format!(
+            "`{s}` does not match the declared format `{p}` ({e})"
+        ))
+    };
+    if has_offset {
+        let dt = DateTime::parse_from_str(s, p).map_err(bad)?;
+        return Ts::from_utc(dt.with_timezone(&Utc)).ok_or(TimeError::OutOfRange);
+    }
+    let has_time = ["%H", "%I", "%k", "%l", "%T", "%R", "%M"]
+        .iter()
+        .any(|t| p.contains(t));
+    if has_time {
+        let ndt = NaiveDateTime::parse_from_str(s, p).map_err(bad)?;
+        localize(ndt, fmt)
+    } else {
+        let d = NaiveDate::parse_from_str(s, p).map_err(bad)?;
+        localize_date(d, fmt)
+    }
+}
+
+/// Resolve a wall-clock time in the declared zone.
+fn localize(ndt: NaiveDateTime, fmt: &TsFormat) -> Result<Ts, TimeError> {
+    let zone = fmt.zone.ok_or(TimeError::NoZone)?;
+    let dt = match zone.from_local_datetime(&ndt) {
+        LocalResult::Single(dt) => dt,
+        LocalResult::Ambiguous(a, b) => match fmt.ambiguous {
+            AmbiguousPolicy::Error => return Err(TimeError::Ambiguous(zone.name().to_string())),
+            AmbiguousPolicy::Earliest => a.min(b),
+            AmbiguousPolicy::Latest => a.max(b),
+        },
+        LocalResult::None => return Err(TimeError::Nonexistent(zone.name().to_string())),
+    };
+    Ts::from_utc(dt.with_timezone(&Utc)).ok_or(TimeError::OutOfRange)
+}
+
+fn localize_date(d: NaiveDate, fmt: &TsFormat) -> Result<Ts, TimeError> {
+    let sem = fmt.dates.ok_or(TimeError::DateOnly)?;
+    let zone = fmt.zone.ok_or(TimeError::NoZone)?;
+    match sem {
+        DateSemantics::StartOfDay => Ok(start_of_day(d, zone)?),
+        DateSemantics::EndOfDay => {
+            let next = d.succ_opt().ok_or(TimeError::OutOfRange)?;
+            Ok(Ts(start_of_day(next, zone)?.0 - 1))
+        }
+    }
+}
+
+/// The first instant of a local date (a DST gap at midnight moves it forward).
+fn start_of_day(d: NaiveDate, zone: Tz) -> Result<Ts, TimeError> {
+    earliest_at_or_after(d.and_time(NaiveTime::MIN), zone)
+}
+
+/// The instant of a wall-clock time, or of the first valid time after a DST gap;
+/// a repeated time takes its first occurrence.
+fn earliest_at_or_after(ndt: NaiveDateTime, zone: Tz) -> Result<Ts, TimeError> {
+    let mut probe = ndt;
+    // DST gaps are at most a few hours; step in minutes until a valid time appears.
+    for _ in 0..(26 * 60) {
+        match zone.from_local_datetime(&probe) {
+            LocalResult::Single(dt) => {
+                return Ts::from_utc(dt.with_timezone(&Utc)).ok_or(TimeError::OutOfRange);
+            }
+            LocalResult::Ambiguous(a, b) => {
+                return Ts::from_utc(a.min(b).with_timezone(&Utc)).ok_or(TimeError::OutOfRange);
+            }
+            LocalResult::None => {
+                let next = probe + Duration::minutes(1);
+                probe = next
+                    .with_second(0)
+                    .and_then(|t| t.with_nanosecond(0))
+                    .unwrap_or(next);
+            }
+        }
+    }
+    Err(TimeError::Nonexistent(zone.name().to_string()))
+}
+
+/// A deadline length as a catalog writes it (`72h`, `0.25h`, `30d`, `10bd`, `1mo`, `1y`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Span {
+    /// Exact elapsed time in nanoseconds (h, m/min, s; weeks are 7 calendar days).
+    Exact(i64),
+    /// Calendar days on the clock's wall time.
+    Days(u32),
+    /// Business days in the clock's calendar.
+    BusinessDays(u32),
+    /// Calendar months (end of month clamps).
+    Months(u32),
+}
+
+impl fmt::Display for Span {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Span::Exact(n) => f.write_str(&format_elapsed(n)),
+            Span::Days(d) => write!(f, "{d} calendar day{}", plural(u64::from(d))),
+            Span::BusinessDays(d) => write!(f, "{d} business day{}", plural(u64::from(d))),
+            Span::Months(m) if m % 12 == 0 => {
+                write!(f, "{} year{}", m / 12, plural(u64::from(m / 12)))
+            }
+            Span::Months(m) => write!(f, "{m} month{}", plural(u64::from(m))),
+        }
+    }
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// Parse a span: a sum of `<number><unit>` terms for exact time (`1h30m`), or a single
+/// whole `<n>d`, `<n>w`, `<n>bd`, `<n>mo` or `<n>y`.
+pub fn parse_span(s: &str) -> Result<Span, String> {
+    let t = s.trim();
+    let bad = || {
+        format!("`{s}` is not a duration: use e.g. 72h, 0.25h, 90m, 1h30m, 30d, 2w, 10bd, 1mo, 1y")
+    };
+    if t.is_empty() {
+        return Err(bad());
+    }
+    let split = t
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .ok_or_else(bad)?;
+    let (num, unit) = t.split_at(split);
+    let whole = |n: &str| n.parse::<u32>().map_err(|_| bad());
+    match unit {
+        "d" => return whole(num).map(Span::Days),
+        "w" => return whole(num).map(|w| Span::Days(w.saturating_mul(7))),
+        "bd" => return whole(num).map(Span::BusinessDays),
+        "mo" => return whole(num).map(Span::Months),
+        "y" => return whole(num).map(|y| Span::Months(y.saturating_mul(12))),
+        _ => {}
+    }
+    // Exact: one or more terms of h, m/min, s.
+    let mut total: i128 = 0;
+    let mut rest = t;
+    while !rest.is_empty() {
+        let end = rest
+            .find(|c: char| !c.is_ascii_digit() && c != '.')
+            .ok_or_else(bad)?;
+        let (num, tail) = rest.split_at(end);
+        let uend = tail
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(tail.len());
+        let (unit, next) = tail.split_at(uend);
+        let per: i128 = match unit {
+            "h" => i128::from(NANOS_PER_HOUR),
+            "m" | "min" => 60 * i128::from(NANOS_PER_SEC),
+            "s" => i128::from(NANOS_PER_SEC),
+            _ => return Err(bad()),
+        };
+        total += decimal_times(num, per).ok_or_else(bad)?;
+        rest = next;
+    }
+    if total <= 0 || total > i128::from(i64::MAX / 4) {
+        return Err(bad());
+    }
+    Ok(Span::Exact(total as i64))
+}
+
+/// `num` (a decimal like `0.25`) times `per`, exactly, rounded down to a nanosecond.
+fn decimal_times(num: &str, per: i128) -> Option<i128> {
+    let (int, frac) = match num.split_once('.') {
+        Some((i, f)) => (i, f),
+        None => (num, ""),
+    };
+    if int.is_empty() && frac.is_empty() || frac.len() > 9 {
+        return None;
+    }
+    let i: i128 = if int.is_empty() { 0 } else { int.parse().ok()? };
+    let mut v = i.checked_mul(per)?;
+    if !frac.is_empty() {
+        let f: i128 = frac.parse().ok()?;
+        v += f * per / 10i128.pow(frac.len() as u32);
+    }
+    Some(v)
+}
+
+/// A business-day calendar: weekend days and holidays, in a time zone.
+#[derive(Debug, Clone)]
+pub struct Calendar {
+    /// Calendar id from the catalog.
+    pub id: String,
+    /// Zone whose wall clock counts days.
+    pub zone: Tz,
+    /// Days that are never business days.
+    pub weekend: Vec<Weekday>,
+    /// Dates that are not business days.
+    pub holidays: BTreeSet<NaiveDate>,
+}
+
+impl Calendar {
+    /// Saturday and Sunday off, no holidays, in UTC.
+    pub fn plain(zone: Tz) -> Calendar {
+        Calendar {
+            id: "weekdays".into(),
+            zone,
+            weekend: vec![Weekday::Sat, Weekday::Sun],
+            holidays: BTreeSet::new(),
+        }
+    }
+
+    /// Is this local date a business day?
+    pub fn is_business_day(&self, d: NaiveDate) -> bool {
+        !self.weekend.contains(&d.weekday()) && !self.holidays.contains(&d)
+    }
+}
+
+/// The wall clock on which day-based deadlines are counted.
+#[derive(Debug, Clone, Copy)]
+pub struct Clock<'a> {
+    /// Zone of the wall clock.
+    pub zone: Tz,
+    /// Calendar for business days (weekends only when absent).
+    pub calendar: Option<&'a Calendar>,
+}
+
+/// The deadline `span` after `start` on `clock`.
+///
+/// Exact spans add elapsed time. Calendar days and months keep the wall-clock time in
+/// the clock's zone (a time skipped by DST moves to the first valid time after it).
+/// Business days: a start on a non-business day counts from 00:00 of the next business
+/// day; each business day added keeps the wall-clock time.
+pub fn add_span(start: Ts, span: Span, clock: Clock<'_>) -> Result<Ts, TimeError> {
+    match span {
+        Span::Exact(n) => start.0.checked_add(n).map(Ts).ok_or(TimeError::OutOfRange),
+        Span::Days(d) => {
+            let local = start.to_utc().with_timezone(&clock.zone).naive_local();
+            let target = local
+                .checked_add_days(chrono::Days::new(u64::from(d)))
+                .ok_or(TimeError::OutOfRange)?;
+            earliest_at_or_after(target, clock.zone)
+        }
+        Span::Months(m) => {
+            let local = start.to_utc().with_timezone(&clock.zone).naive_local();
+            let target = local
+                .checked_add_months(Months::new(m))
+                .ok_or(TimeError::OutOfRange)?;
+            earliest_at_or_after(target, clock.zone)
+        }
+        Span::BusinessDays(n) => {
+            let fallback;
+            let cal = match clock.calendar {
+                Some(c) => c,
+                None => {
+                    fallback = Calendar::plain(clock.zone);
+                    &fallback
+                }
+            };
+            let local = start.to_utc().with_timezone(&cal.zone).naive_local();
+            let mut date = local.date();
+            let mut time = local.time();
+            if !cal.is_business_day(date) {
+                time = NaiveTime::MIN;
+                date = next_business_day(cal, date)?;
+            }
+            for _ in 0..n {
+                date = next_business_day(cal, date)?;
+            }
+            earliest_at_or_after(date.and_time(time), cal.zone)
+        }
+    }
+}
+
+fn next_business_day(cal: &Calendar, mut d: NaiveDate) -> Result<NaiveDate, TimeError> {
+    // A calendar where no day is a business day would loop: stop after ten years.
+    for _ in 0..3660 {
+        d = d.succ_opt().ok_or(TimeError::OutOfRange)?;
+        if cal.is_business_day(d) {
+            return Ok(d);
+        }
+    }
+    Err(TimeError::Impossible(format!(
+        "calendar `{}` has no business day in ten years",
+        cal.id
+    )))
+}
+
+/// Human-readable elapsed time: `91 h 05 min`, `45 min 10 s`, `1 ms`, `-2 h 00 min`.
+pub fn format_elapsed(nanos: i64) -> String {
+    let neg = nanos < 0;
+    let n = nanos.unsigned_abs();
+    let sign = if neg { "-" } else { "" };
+    let ns = n % 1_000_000_000;
+    let secs = n / 1_000_000_000;
+    let (h, m, s) = (secs / 3600, (secs % 3600) / 60, secs % 60);
+    let body = if h > 0 {
+        if s == 0 && ns == 0 {
+            format!("{h} h {m:02} min")
+        } else {
+            format!("{h} h {m:02} min {s:02}{} s", frac(ns))
+        }
+    } else if m > 0 {
+        format!("{m} min {s:02}{} s", frac(ns))
+    } else if s > 0 {
+        format!("{s}{} s", frac(ns))
+    } else if ns % 1_000_000 == 0 {
+        format!("{} ms", ns / 1_000_000)
+    } else {
+        format!("{ns} ns")
+    };
+    format!("{sign}{body}")
+}
+
+fn frac(ns: u64) -> String {
+    if ns == 0 {
+        String::new()
+    } else if ns % 1_000_000 == 0 {
+        format!(".{:03}", ns / 1_000_000)
+    } else {
+        format!(".{ns:09}")
+    }
+}
+
+/// Parse a zone name (IANA, e.g. `America/New_York`, or `UTC`).
+pub fn parse_zone(name: &str) -> Result<Tz, String> {
+    name.parse::<Tz>().map_err(|_| {
+        format!(
+            "`{name}` is not an IANA time zone name (e.g. UTC, Europe/Berlin, America/New_York)"
+        )
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn utc() -> TsFormat {
+        TsFormat::default()
+    }
+
+    fn ts(s: &str) -> Ts {
+        parse_ts(s, &utc()).unwrap()
+    }
+
+    #[test]
+    fn rfc3339_offsets_are_instants() {
+        assert_eq!(ts("2025-01-01T02:00:00+02:00"), ts("2025-01-01T00:00:00Z"));
+        assert_eq!(ts("2024-12-31T19:00:00-05:00"), ts("2025-01-01T00:00:00Z"));
+        assert_eq!(ts("2025-01-01T05:30:00+05:30"), ts("2025-01-01T00:00:00z"));
+        assert_eq!(ts("2025-01-01T00:00:00-00:00"), ts("2025-01-01T00:00:00Z"));
+        assert_eq!(ts("2025-01-01 00:00:00+0000"), ts("2025-01-01T00:00:00Z"));
+    }
+
+    #[test]
+    fn nanoseconds_are_kept() {
+        let a = ts("2025-01-01T00:00:00.000000001Z");
+        let b = ts("2025-01-01T00:00:00Z");
+        assert_eq!(a.0 - b.0, 1);
+        assert_eq!(
+            ts("2021-08-17T13:28:57.801578Z").to_string(),
+            "2021-08-17T13:28:57.801578Z"
+        );
+        assert_eq!(
+            ts("2025-01-01T00:00:00.5Z").to_string(),
+            "2025-01-01T00:00:00.500Z"
+        );
+        assert_eq!(b.to_string(), "2025-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn rejects_bad_values() {
+        let cases = [
+            ("2025-02-30T00:00:00Z", "impossible"),
+            ("2025-01-01T24:00:01Z", "impossible"),
+            ("2025-13-01T00:00:00Z", "impossible"),
+            ("not a date", "not a timestamp"),
+            ("2025-01-01T00:00:00+2:00", "not a timestamp"),
+            ("2025-01-01T00:00:00.Z", "not a timestamp"),
+            ("2025-01-01T00:00:00Zjunk", "not a timestamp"),
+            ("2025-01-01T00:00:00", "no UTC offset"),
+            ("2025-01-01", "date without a time"),
+        ];
+        for (s, want) in cases {
+            let e = parse_ts(s, &utc()).unwrap_err().to_string();
+            assert!(e.contains(want), "{s}: {e}");
+        }
+    }
+
+    #[test]
+    fn naive_with_zone_is_dst_correct() {
+        let ny = TsFormat {
+            zone: Some(parse_zone("America/New_York").unwrap()),
+            ..TsFormat::default()
+        };
+        // Winter: UTC-5; summer: UTC-4.
+        assert_eq!(
+            parse_ts("2025-01-15T09:00:00", &ny).unwrap(),
+            ts("2025-01-15T14:00:00Z")
+        );
+        assert_eq!(
+            parse_ts("2025-07-15T09:00:00", &ny).unwrap(),
+            ts("2025-07-15T13:00:00Z")
+        );
+        // 2025-03-09 02:30 does not exist in New York.
+        let e = parse_ts("2025-03-09T02:30:00", &ny).unwrap_err();
+        assert!(matches!(e, TimeError::Nonexistent(_)));
+        // 2025-11-02 01:30 happens twice.
+        let e = parse_ts("2025-11-02T01:30:00", &ny).unwrap_err();
+        assert!(matches!(e, TimeError::Ambiguous(_)));
+        let earliest = TsFormat {
+            ambiguous: AmbiguousPolicy::Earliest,
+            ..ny.clone()
+        };
+        assert_eq!(
+            parse_ts("2025-11-02T01:30:00", &earliest).unwrap(),
+            ts("2025-11-02T05:30:00Z")
+        );
+        let latest = TsFormat {
+            ambiguous: AmbiguousPolicy::Latest,
+            ..ny
+        };
+        assert_eq!(
+            parse_ts("2025-11-02T01:30:00", &latest).unwrap(),
+            ts("2025-11-02T06:30:00Z")
+        );
+    }
+
+    #[test]
+    fn patterns_and_dates() {
+        let f = TsFormat {
+            pattern: Some("%d-%m-%Y %H:%M".into()),
+            zone: Some(Tz::UTC),
+            ..TsFormat::default()
+        };
+        assert_eq!(
+            parse_ts("29-02-2016 13:05", &f).unwrap(),
+            ts("2016-02-29T13:05:00Z")
+        );
+        let jira = TsFormat {
+            pattern: Some("%d/%b/%y %I:%M %p".into()),
+            zone: Some(parse_zone("Europe/Berlin").unwrap()),
+            ..TsFormat::default()
+        };
+        assert_eq!(
+            parse_ts("25/Feb/26 10:17 PM", &jira).unwrap(),
+            ts("2026-02-25T21:17:00Z")
+        );
+        let d = TsFormat {
+            zone: Some(Tz::UTC),
+            dates: Some(DateSemantics::EndOfDay),
+            ..TsFormat::default()
+        };
+        assert_eq!(
+            parse_ts("2025-01-01", &d).unwrap().0,
+            ts("2025-01-02T00:00:00Z").0 - 1
+        );
+    }
+
+    #[test]
+    fn spans() {
+        assert_eq!(parse_span("72h").unwrap(), Span::Exact(72 * NANOS_PER_HOUR));
+        assert_eq!(
+            parse_span("0.25h").unwrap(),
+            Span::Exact(NANOS_PER_HOUR / 4)
+        );
+        assert_eq!(
+            parse_span("1h30m").unwrap(),
+            Span::Exact(90 * 60 * NANOS_PER_SEC)
+        );
+        assert_eq!(parse_span("10bd").unwrap(), Span::BusinessDays(10));
+        assert_eq!(parse_span("2w").unwrap(), Span::Days(14));
+        assert_eq!(parse_span("1y").unwrap(), Span::Months(12));
+        for bad in ["", "72", "h", "3x", "-1h", "0h", "1.5d", "1h-2m"] {
+            assert!(parse_span(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn hour_deadlines_ignore_dst_but_days_follow_the_wall_clock() {
+        let ny = parse_zone("America/New_York").unwrap();
+        let clock = Clock {
+            zone: ny,
+            calendar: None,
+        };
+        // Saturday 2025-03-08 12:00 EST; DST starts the next night.
+        let start = ts("2025-03-08T17:00:00Z");
+        let h = add_span(start, Span::Exact(24 * NANOS_PER_HOUR), clock).unwrap();
+        assert_eq!(h, ts("2025-03-09T17:00:00Z"));
+        let d = add_span(start, Span::Days(1), clock).unwrap();
+        assert_eq!(d, ts("2025-03-09T16:00:00Z"), "noon EDT is 16:00Z");
+    }
+
+    #[test]
+    fn business_days_skip_weekends_and_holidays() {
+        let mut cal = Calendar::plain(Tz::UTC);
+        cal.holidays
+            .insert(NaiveDate::from_ymd_opt(2025, 1, 20).unwrap());
+        let clock = Clock {
+            zone: Tz::UTC,
+            calendar: Some(&cal),
+        };
+        // Friday 2025-01-17 10:00 + 1bd: Monday is a holiday -> Tuesday 10:00.
+        let d = add_span(ts("2025-01-17T10:00:00Z"), Span::BusinessDays(1), clock).unwrap();
+        assert_eq!(d, ts("2025-01-21T10:00:00Z"));
+        // Saturday start counts from Tuesday 00:00 (next business day), +1bd -> Wednesday 00:00.
+        let d = add_span(ts("2025-01-18T10:00:00Z"), Span::BusinessDays(1), clock).unwrap();
+        assert_eq!(d, ts("2025-01-22T00:00:00Z"));
+    }
+
+    #[test]
+    fn elapsed_formatting() {
+        assert_eq!(
+            format_elapsed(91 * NANOS_PER_HOUR + 5 * 60 * NANOS_PER_SEC),
+            "91 h 05 min"
+        );
+        assert_eq!(format_elapsed(1_000_000), "1 ms");
+        assert_eq!(format_elapsed(-2 * NANOS_PER_HOUR), "-2 h 00 min");
+        assert_eq!(
+            format_elapsed(72 * NANOS_PER_HOUR + 1_000_000),
+            "72 h 00 min 00.001 s"
+        );
+    }
+}
