@@ -386,70 +386,10 @@ fn run_check(c: &Check, ctx: &EvalCtx<'_>, warnings: &mut Vec<Diagnostic>) -> Ch
         {
             continue;
         }
+        // Outcomes are tallied as they come: memory holds only non-passing records.
         c.rule.evaluate(ctx, t, row, &mut outs);
-    }
-    if c.rule.kind() == "deadline" {
-        r.limit = outs.iter().find_map(|o| {
-            o.values
-                .iter()
-                .find(|(k, _)| *k == "limit")
-                .map(|(_, v)| v.clone())
-        });
-    }
-    for o in &outs {
-        r.population += 1;
-        let counts = match o.verdict {
-            Verdict::Pass => {
-                r.passed += 1;
-                false
-            }
-            Verdict::Exception => {
-                r.exceptions_count += 1;
-                true
-            }
-            Verdict::NotEvaluable => {
-                r.not_evaluable += 1;
-                if c.not_evaluable == NotEvaluable::Exception {
-                    r.exceptions_count += 1;
-                    true
-                } else {
-                    false
-                }
-            }
-            Verdict::Pending => {
-                r.pending += 1;
-                false
-            }
-            Verdict::AtRisk => {
-                r.at_risk += 1;
-                false
-            }
-        };
-        if let Some(e) = o.elapsed {
-            r.elapsed.push((e, o.verdict));
-        }
-        if o.verdict != Verdict::Pass {
-            let Some(tt) = ctx.ev.table(o.table) else {
-                continue;
-            };
-            let loc = tt.locs.get(o.row as usize).cloned();
-            let (file, line, pointer) = loc.map(|l| ctx.ev.position(&l)).unwrap_or_default();
-            r.records.push(RecordResult {
-                record_id: tt.id(o.row).to_string(),
-                table: o.table.to_string(),
-                file,
-                line,
-                pointer,
-                verdict: o.verdict,
-                counts_as_exception: counts,
-                message: o.message.clone(),
-                values: o
-                    .values
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.clone()))
-                    .collect(),
-                due: o.due.map(|d| d.to_string()),
-            });
+        for o in outs.drain(..) {
+            tally(&mut r, c, ctx, o);
         }
     }
     // Rejected records of the population table: exceptions (fail closed).
@@ -479,6 +419,72 @@ fn run_check(c: &Check, ctx: &EvalCtx<'_>, warnings: &mut Vec<Diagnostic>) -> Ch
         ))
     });
     r
+}
+
+/// Count one outcome into a check result, keeping the record when it does not pass.
+fn tally(r: &mut CheckResult, c: &Check, ctx: &EvalCtx<'_>, o: Outcome) {
+    if r.limit.is_none() && c.rule.kind() == "deadline" {
+        r.limit = o
+            .values
+            .iter()
+            .find(|(k, _)| *k == "limit")
+            .map(|(_, v)| v.clone());
+    }
+    r.population += 1;
+    let counts = match o.verdict {
+        Verdict::Pass => {
+            r.passed += 1;
+            false
+        }
+        Verdict::Exception => {
+            r.exceptions_count += 1;
+            true
+        }
+        Verdict::NotEvaluable => {
+            r.not_evaluable += 1;
+            if c.not_evaluable == NotEvaluable::Exception {
+                r.exceptions_count += 1;
+                true
+            } else {
+                false
+            }
+        }
+        Verdict::Pending => {
+            r.pending += 1;
+            false
+        }
+        Verdict::AtRisk => {
+            r.at_risk += 1;
+            false
+        }
+    };
+    if let Some(e) = o.elapsed {
+        r.elapsed.push((e, o.verdict));
+    }
+    if o.verdict == Verdict::Pass {
+        return;
+    }
+    let Some(tt) = ctx.ev.table(o.table) else {
+        return;
+    };
+    let loc = tt.locs.get(o.row as usize).cloned();
+    let (file, line, pointer) = loc.map(|l| ctx.ev.position(&l)).unwrap_or_default();
+    r.records.push(RecordResult {
+        record_id: tt.id(o.row).to_string(),
+        table: o.table.to_string(),
+        file,
+        line,
+        pointer,
+        verdict: o.verdict,
+        counts_as_exception: counts,
+        message: o.message,
+        values: o
+            .values
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+        due: o.due.map(|d| d.to_string()),
+    });
 }
 
 fn control_result(

@@ -33,12 +33,15 @@ enum Cmd {
 
 #[derive(clap::Args)]
 struct CheckArgs {
-    /// Folder of catalog files (*.yaml).
-    #[arg(long, default_value = "controls")]
-    controls: PathBuf,
-    /// The sources file describing the exports.
-    #[arg(long, default_value = "evidence/sources.yaml")]
-    sources: PathBuf,
+    /// Project settings file (default: evidentia.yaml in the working directory, if present).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Folder of catalog files (*.yaml) [default: controls].
+    #[arg(long)]
+    controls: Option<PathBuf>,
+    /// The sources file describing the exports [default: evidence/sources.yaml].
+    #[arg(long)]
+    sources: Option<PathBuf>,
     /// The instant the assessment is made at (RFC 3339); default: now, recorded in the report.
     #[arg(long, value_name = "RFC3339")]
     as_of: Option<String>,
@@ -51,15 +54,15 @@ struct CheckArgs {
     /// Assess only this framework (repeatable).
     #[arg(long = "framework", value_name = "ID")]
     frameworks: Vec<String>,
-    /// Outputs, comma-separated: text, json, csv, ids, or all.
-    #[arg(long, default_value = "text,json,csv")]
-    format: String,
-    /// Folder for report files.
-    #[arg(long, default_value = "out")]
-    out: PathBuf,
-    /// When the gate fails.
-    #[arg(long, value_enum, default_value = "exception")]
-    fail_on: FailOn,
+    /// Outputs, comma-separated: text, json, csv, ids, or all [default: text,json,csv].
+    #[arg(long)]
+    format: Option<String>,
+    /// Folder for report files [default: out].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// When the gate fails [default: exception].
+    #[arg(long, value_enum)]
+    fail_on: Option<FailOn>,
     /// Evaluate despite input errors: rejected records count as exceptions; exit at least 1.
     #[arg(long)]
     keep_going: bool,
@@ -89,9 +92,101 @@ fn now() -> Ts {
     Ts(secs * 1_000_000_000)
 }
 
+/// Project settings (`evidentia.yaml`); command-line options override them.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Config {
+    /// Name of the audited entity (report cover).
+    #[serde(default)]
+    entity: Option<String>,
+    #[serde(default)]
+    controls: Option<PathBuf>,
+    #[serde(default)]
+    sources: Option<PathBuf>,
+    #[serde(default)]
+    data: Option<PathBuf>,
+    #[serde(default)]
+    out: Option<PathBuf>,
+    #[serde(default)]
+    format: Option<String>,
+    #[serde(default)]
+    as_of: Option<String>,
+    #[serde(default)]
+    period: Option<String>,
+    #[serde(default)]
+    frameworks: Vec<String>,
+    #[serde(default)]
+    fail_on: Option<FailOn>,
+}
+
+fn load_config(explicit: Option<&Path>) -> Result<Config, u8> {
+    let path = match explicit {
+        Some(p) => p.to_path_buf(),
+        None => {
+            let p = PathBuf::from("evidentia.yaml");
+            if !p.exists() {
+                return Ok(Config::default());
+            }
+            p
+        }
+    };
+    let shown = path.display().to_string();
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) => return Err(usage(&format!("{shown}: {e}"))),
+    };
+    let doc = match evidentia::yaml::Doc::parse(&text) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!(
+                "error[yaml-syntax]: {shown}:{}:{}: {}",
+                e.at.line, e.at.col, e.message
+            );
+            return Err(2);
+        }
+    };
+    let mut diags = evidentia::diag::Diags::default();
+    match evidentia::schema::typed::<Config>(&doc, &shown, &mut diags) {
+        Some(c) => Ok(c),
+        None => {
+            for d in diags.finish() {
+                eprintln!("{d}");
+            }
+            Err(2)
+        }
+    }
+}
+
 fn check(a: CheckArgs) -> u8 {
+    let cfg = match load_config(a.config.as_deref()) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let controls = a
+        .controls
+        .or(cfg.controls)
+        .unwrap_or_else(|| PathBuf::from("controls"));
+    let sources = a
+        .sources
+        .or(cfg.sources)
+        .unwrap_or_else(|| PathBuf::from("evidence/sources.yaml"));
+    let data = a.data.or(cfg.data);
+    let out_dir = a.out.or(cfg.out).unwrap_or_else(|| PathBuf::from("out"));
+    let format = a
+        .format
+        .or(cfg.format)
+        .unwrap_or_else(|| "text,json,csv".to_string());
+    let fail_on = a.fail_on.or(cfg.fail_on).unwrap_or(FailOn::Exception);
+    let frameworks = if a.frameworks.is_empty() {
+        cfg.frameworks
+    } else {
+        a.frameworks
+    };
+    let as_of_arg = a.as_of.or(cfg.as_of);
+    let period_arg = a.period.or(cfg.period);
+    let _entity = cfg.entity;
     let mut formats = Vec::new();
-    for f in a.format.split(',') {
+    for f in format.split(',') {
         if f.trim() == "all" {
             formats.extend_from_slice(Format::ALL);
         } else {
@@ -103,14 +198,14 @@ fn check(a: CheckArgs) -> u8 {
     }
     formats.sort();
     formats.dedup();
-    let as_of = match &a.as_of {
+    let as_of = match &as_of_arg {
         Some(s) => match parse_instant(s) {
             Ok(t) => t,
             Err(m) => return usage(&format!("--as-of: {m}")),
         },
         None => now(),
     };
-    let period = match &a.period {
+    let period = match &period_arg {
         Some(p) => match parse_period(p) {
             Ok(p) => p,
             Err(m) => return usage(&format!("--period: {m}")),
@@ -120,18 +215,18 @@ fn check(a: CheckArgs) -> u8 {
             end: None,
         },
     };
-    if let Err(m) = check_out_dir(&a.out, &a.controls, &a.sources, a.data.as_deref()) {
+    if let Err(m) = check_out_dir(&out_dir, &controls, &sources, data.as_deref()) {
         return usage(&m);
     }
     let opts = CheckOptions {
-        controls: a.controls,
-        sources: a.sources,
-        data: a.data,
+        controls,
+        sources,
+        data,
         as_of,
         period,
-        frameworks: a.frameworks,
+        frameworks,
         keep_going: a.keep_going,
-        fail_on: a.fail_on,
+        fail_on,
         allow_empty: a.allow_empty,
     };
     let out = match evidentia::run_check(&opts) {
@@ -167,8 +262,8 @@ fn check(a: CheckArgs) -> u8 {
             Format::Ids => report::csv::render_ids(&out.assessment),
         };
         let Some(name) = f.file_name() else { continue };
-        if let Err(e) = write_atomic(&a.out, name, &bytes) {
-            eprintln!("error[io]: {}: {e}", a.out.join(name).display());
+        if let Err(e) = write_atomic(&out_dir, name, &bytes) {
+            eprintln!("error[io]: {}: {e}", out_dir.join(name).display());
             return 2;
         }
     }

@@ -572,7 +572,7 @@ pub fn format_elapsed(nanos: i64) -> String {
         format!("{m} min {s:02}{} s", frac(ns))
     } else if s > 0 {
         format!("{s}{} s", frac(ns))
-    } else if ns % 1_000_000 == 0 {
+    } else if ns.is_multiple_of(1_000_000) {
         format!("{} ms", ns / 1_000_000)
     } else {
         format!("{ns} ns")
@@ -583,7 +583,7 @@ pub fn format_elapsed(nanos: i64) -> String {
 fn frac(ns: u64) -> String {
     if ns == 0 {
         String::new()
-    } else if ns % 1_000_000 == 0 {
+    } else if ns.is_multiple_of(1_000_000) {
         format!(".{:03}", ns / 1_000_000)
     } else {
         format!(".{ns:09}")

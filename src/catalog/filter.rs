@@ -15,7 +15,8 @@
 //! where: { all: [...] }   where: { not: {...} }
 //! ```
 //! A map with several keys means all of them. A test on a missing value is false,
-//! except `set: false` and `null`.
+//! except `set: false` and `null`. On a list field, `eq` means "contains" and `in`
+//! means "every item is one of".
 
 use regex::Regex;
 use serde_json::Value as J;
@@ -343,9 +344,16 @@ impl Cond {
             Cond::Test { field, op } => {
                 let v = t.get(row, *field);
                 match op {
-                    Op::Set(want) => !v.is_blank() == *want,
+                    Op::Set(want) => v.is_blank() != *want,
                     Op::Eq(l) => lit_eq(v, l),
-                    Op::In(ls) => ls.iter().any(|l| lit_eq(v, l)),
+                    // A list is "in" a set when every item is; a scalar when it is one of them.
+                    Op::In(ls) => match v {
+                        Value::List(items) => items.iter().all(|it| {
+                            ls.iter()
+                                .any(|l| matches!(l, Lit::Text(x) if x.as_str() == &**it))
+                        }),
+                        _ => ls.iter().any(|l| lit_eq(v, l)),
+                    },
                     Op::Matches(re) => match v {
                         Value::Text(s) => re.is_match(s),
                         Value::List(items) => items.iter().any(|s| re.is_match(s)),

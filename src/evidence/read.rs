@@ -319,10 +319,10 @@ fn bind<'s>(
         } else {
             getter(idx, src.columns.get(&idx), fc)
         };
-        if !matches!(g, Getter::Absent) {
-            if let Some(p) = table.provided.get_mut(idx) {
-                *p = true;
-            }
+        if !matches!(g, Getter::Absent)
+            && let Some(p) = table.provided.get_mut(idx)
+        {
+            *p = true;
         }
         if let Some(s) = slot_of.get_mut(*slot as usize) {
             *s = getters.len();

@@ -76,9 +76,7 @@ pub fn render(a: &Assessment, gate: &Gate) -> String {
                 (None, Some(p)) => format!("{} {p}", r.file),
                 (None, None) => r.file.clone(),
             };
-            let mark = if r.counts_as_exception {
-                r.verdict.as_str()
-            } else if is_pending(r.verdict) {
+            let mark = if r.counts_as_exception || is_pending(r.verdict) {
                 r.verdict.as_str()
             } else {
                 "note"

@@ -96,10 +96,13 @@ pub struct Step {
     pub filter: Option<Cond>,
 }
 
+/// Parent id -> child rows of one relation.
+type Children = HashMap<Box<str>, Vec<u32>>;
+
 /// Indexes from (table, via field) to parent id -> child rows.
 #[derive(Debug, Default)]
 pub struct RelIndex {
-    map: HashMap<(&'static str, usize), HashMap<Box<str>, Vec<u32>>>,
+    map: HashMap<(&'static str, usize), Children>,
 }
 
 impl RelIndex {
