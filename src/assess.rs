@@ -182,6 +182,10 @@ pub struct Assessment {
     pub frameworks: Vec<(String, String, Option<String>)>,
     /// Rejected input records.
     pub rejected: Vec<Rejected>,
+    /// Crosswalk mappings between the assessed frameworks.
+    pub crosswalk: Vec<crate::catalog::Mapping>,
+    /// Name of the audited entity (from the settings file), for report covers.
+    pub entity: Option<String>,
     /// Warnings (e.g. fields no source provides).
     pub warnings: Vec<Diagnostic>,
 }
@@ -280,6 +284,7 @@ pub fn assess(cat: &Catalog, ev: &Evidence, scope: &Scope) -> Assessment {
     let ctx = EvalCtx {
         ev,
         as_of: scope.as_of,
+        period: scope.period,
         calendars: &cat.calendars,
         rel: &rel,
     };
@@ -308,6 +313,17 @@ pub fn assess(cat: &Catalog, ev: &Evidence, scope: &Scope) -> Assessment {
         controls,
         frameworks,
         rejected: ev.rejected.clone(),
+        crosswalk: cat
+            .crosswalk
+            .iter()
+            .filter(|m| {
+                scope.frameworks.is_empty()
+                    || (scope.frameworks.contains(&m.from_framework)
+                        && scope.frameworks.contains(&m.to_framework))
+            })
+            .cloned()
+            .collect(),
+        entity: None,
         warnings,
     }
 }
@@ -377,6 +393,8 @@ fn run_check(c: &Check, ctx: &EvalCtx<'_>, warnings: &mut Vec<Diagnostic>) -> Ch
         }
     }
     let mut outs: Vec<Outcome> = Vec::new();
+    let aggregate = c.rule.aggregate();
+    let mut rows = Vec::new();
     for row in 0..t.len() as u32 {
         if !t.live(row) || !t.in_period.get(row as usize).copied().unwrap_or(false) {
             continue;
@@ -386,8 +404,18 @@ fn run_check(c: &Check, ctx: &EvalCtx<'_>, warnings: &mut Vec<Diagnostic>) -> Ch
         {
             continue;
         }
+        if aggregate {
+            rows.push(row);
+            continue;
+        }
         // Outcomes are tallied as they come: memory holds only non-passing records.
         c.rule.evaluate(ctx, t, row, &mut outs);
+        for o in outs.drain(..) {
+            tally(&mut r, c, ctx, o);
+        }
+    }
+    if aggregate {
+        c.rule.evaluate_all(ctx, t, &rows, &mut outs);
         for o in outs.drain(..) {
             tally(&mut r, c, ctx, o);
         }
@@ -467,10 +495,16 @@ fn tally(r: &mut CheckResult, c: &Check, ctx: &EvalCtx<'_>, o: Outcome) {
     let Some(tt) = ctx.ev.table(o.table) else {
         return;
     };
-    let loc = tt.locs.get(o.row as usize).cloned();
+    let (record_id, loc) = match &o.subject {
+        Some(s) => (s.clone(), None),
+        None => (
+            tt.id(o.row).to_string(),
+            tt.locs.get(o.row as usize).cloned(),
+        ),
+    };
     let (file, line, pointer) = loc.map(|l| ctx.ev.position(&l)).unwrap_or_default();
     r.records.push(RecordResult {
-        record_id: tt.id(o.row).to_string(),
+        record_id,
         table: o.table.to_string(),
         file,
         line,

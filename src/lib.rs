@@ -47,6 +47,8 @@ pub struct CheckOptions {
     pub fail_on: FailOn,
     /// A run with an empty population passes the gate.
     pub allow_empty: bool,
+    /// Name of the audited entity, for report covers.
+    pub entity: Option<String>,
 }
 
 /// A finished run.
@@ -108,7 +110,8 @@ pub fn run_check(opts: &CheckOptions) -> Result<RunOutput, Vec<Diagnostic>> {
         return Err(ev_diags.finish());
     }
     assess::apply_period(&mut ev, opts.period);
-    let assessment = assess::assess(&cat, &ev, &scope);
+    let mut assessment = assess::assess(&cat, &ev, &scope);
+    assessment.entity = opts.entity.clone();
     let gate = report::gate(&assessment, opts.fail_on, opts.allow_empty);
     Ok(RunOutput {
         assessment,

@@ -29,6 +29,38 @@ struct Cli {
 enum Cmd {
     /// Evaluate every in-scope record and write the reports.
     Check(CheckArgs),
+    /// List, show, validate the catalog, or show its crosswalk.
+    Catalog {
+        #[command(subcommand)]
+        cmd: CatalogCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum CatalogCmd {
+    /// Every framework and control with its checks, and every check.
+    List(CatalogArgs),
+    /// One check, framework, or framework/control.
+    Show {
+        /// Check id, framework id, or framework/control.
+        id: String,
+        #[command(flatten)]
+        args: CatalogArgs,
+    },
+    /// Validate the catalog files (schema and references); exit 2 on any problem.
+    Validate(CatalogArgs),
+    /// The control matrix across frameworks.
+    Crosswalk(CatalogArgs),
+}
+
+#[derive(clap::Args)]
+struct CatalogArgs {
+    /// Folder of catalog files.
+    #[arg(long, default_value = "controls")]
+    controls: PathBuf,
+    /// text or json.
+    #[arg(long, default_value = "text")]
+    format: String,
 }
 
 #[derive(clap::Args)]
@@ -75,8 +107,82 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.cmd {
         Cmd::Check(a) => check(a),
+        Cmd::Catalog { cmd } => catalog(cmd),
     };
     ExitCode::from(code)
+}
+
+fn catalog(cmd: CatalogCmd) -> u8 {
+    use evidentia::catalog::listing;
+    let args = match &cmd {
+        CatalogCmd::List(a) | CatalogCmd::Validate(a) | CatalogCmd::Crosswalk(a) => a,
+        CatalogCmd::Show { args, .. } => args,
+    };
+    let json = match args.format.as_str() {
+        "json" => true,
+        "text" => false,
+        other => return usage(&format!("--format `{other}`: use text or json")),
+    };
+    let mut diags = evidentia::diag::Diags::default();
+    let cat = evidentia::catalog::load_dir(&args.controls, &mut diags);
+    if diags.has_errors() {
+        let n = diags.error_count();
+        for d in diags.finish() {
+            eprintln!("{d}");
+        }
+        eprintln!("evidentia: {n} catalog error(s)");
+        return 2;
+    }
+    let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default();
+    let out = match cmd {
+        CatalogCmd::List(_) => {
+            if json {
+                pretty(&listing::list_json(&cat))
+            } else {
+                listing::list_text(&cat)
+            }
+        }
+        CatalogCmd::Show { id, .. } => match listing::show_json(&cat, &id) {
+            Some(v) => pretty(&v),
+            None => {
+                return usage(&format!(
+                    "`{id}` is not a check, framework or framework/control in the catalog"
+                ));
+            }
+        },
+        CatalogCmd::Crosswalk(_) => {
+            if json {
+                pretty(&listing::crosswalk_json(&cat))
+            } else {
+                listing::crosswalk_text(&cat)
+            }
+        }
+        CatalogCmd::Validate(_) => {
+            let controls: usize = cat.frameworks.iter().map(|f| f.controls.len()).sum();
+            let v = serde_json::json!({
+                "valid": true,
+                "files": cat.files.len(),
+                "checks": cat.checks.len(),
+                "frameworks": cat.frameworks.len(),
+                "controls": controls,
+                "crosswalk_mappings": cat.crosswalk.len(),
+            });
+            if json {
+                pretty(&v)
+            } else {
+                format!(
+                    "catalog is valid: {} file(s), {} check(s), {} framework(s), {controls} control(s), {} crosswalk mapping(s)",
+                    cat.files.len(),
+                    cat.checks.len(),
+                    cat.frameworks.len(),
+                    cat.crosswalk.len()
+                )
+            }
+        }
+    };
+    let mut so = std::io::stdout().lock();
+    let _ = writeln!(so, "{}", out.trim_end());
+    0
 }
 
 fn usage(msg: &str) -> u8 {
@@ -184,7 +290,7 @@ fn check(a: CheckArgs) -> u8 {
     };
     let as_of_arg = a.as_of.or(cfg.as_of);
     let period_arg = a.period.or(cfg.period);
-    let _entity = cfg.entity;
+    let entity = cfg.entity;
     let mut formats = Vec::new();
     for f in format.split(',') {
         if f.trim() == "all" {
@@ -228,6 +334,7 @@ fn check(a: CheckArgs) -> u8 {
         keep_going: a.keep_going,
         fail_on,
         allow_empty: a.allow_empty,
+        entity,
     };
     let out = match evidentia::run_check(&opts) {
         Ok(o) => o,

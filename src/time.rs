@@ -540,6 +540,29 @@ pub fn add_span(start: Ts, span: Span, clock: Clock<'_>) -> Result<Ts, TimeError
     }
 }
 
+/// The instant `span` before `t`, counted in UTC for day-based spans (business days
+/// are counted as weekdays).
+pub fn sub_span(t: Ts, span: Span) -> Option<Ts> {
+    let dt = t.to_utc();
+    let back = match span {
+        Span::Exact(n) => return t.0.checked_sub(n).map(Ts),
+        Span::Days(d) => dt.checked_sub_days(chrono::Days::new(u64::from(d)))?,
+        Span::Months(m) => dt.checked_sub_months(Months::new(m))?,
+        Span::BusinessDays(n) => {
+            let mut d = dt;
+            let mut left = n;
+            while left > 0 {
+                d = d.checked_sub_days(chrono::Days::new(1))?;
+                if !matches!(d.weekday(), Weekday::Sat | Weekday::Sun) {
+                    left -= 1;
+                }
+            }
+            d
+        }
+    };
+    Ts::from_utc(back)
+}
+
 fn next_business_day(cal: &Calendar, mut d: NaiveDate) -> Result<NaiveDate, TimeError> {
     // A calendar where no day is a business day would loop: stop after ten years.
     for _ in 0..3660 {

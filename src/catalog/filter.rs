@@ -11,6 +11,7 @@
 //! where: { title: { matches: "^SEC-" } }          # regular expression
 //! where: { due_at: { after: as_of } }             # before / after / not_before / not_after:
 //!                                                 #   as_of, another field, or an RFC 3339 instant
+//! where: { completed_at: { within_last: 1y } }    # in (as_of - 1y, as_of]
 //! where: { any: [ {customer_impacting: true}, {data_breach: true} ] }
 //! where: { all: [...] }   where: { not: {...} }
 //! ```
@@ -55,6 +56,8 @@ pub enum Op {
     Matches(Regex),
     /// Instant compared with a reference instant.
     Time(TimeCmp, TimeRef),
+    /// Instant in `(as_of - span, as_of]`.
+    WithinLast(crate::time::Span),
 }
 
 /// A literal in a condition, typed like the field it tests.
@@ -268,10 +271,21 @@ fn compile_test(
                             Err(m) => errs.push(err(&here, m)),
                         }
                     }
+                    "within_last" => {
+                        if kind != Kind::Time {
+                            errs.push(err(&here, format!("`within_last` applies to time fields; `{name}` is not one")));
+                            continue;
+                        }
+                        match arg.as_str().map(crate::time::parse_span) {
+                            Some(Ok(sp)) => out.push(test(Op::WithinLast(sp))),
+                            Some(Err(m)) => errs.push(err(&here, m)),
+                            None => errs.push(err(&here, "`within_last` takes a duration, e.g. 1y or 90d".into())),
+                        }
+                    }
                     other => errs.push(err(
                         &here,
                         format!(
-                            "unknown test `{other}` (use eq, in, set, matches, before, after, not_before, not_after)"
+                            "unknown test `{other}` (use eq, in, set, matches, before, after, not_before, not_after, within_last)"
                         ),
                     )),
                 }
@@ -357,6 +371,10 @@ impl Cond {
                     Op::Matches(re) => match v {
                         Value::Text(s) => re.is_match(s),
                         Value::List(items) => items.iter().any(|s| re.is_match(s)),
+                        _ => false,
+                    },
+                    Op::WithinLast(sp) => match (v.time(), crate::time::sub_span(as_of, *sp)) {
+                        (Some(x), Some(from)) => x > from && x <= as_of,
                         _ => false,
                     },
                     Op::Time(cmp, r) => {

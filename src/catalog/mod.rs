@@ -7,6 +7,7 @@
 //! problems are collected with `file:line:col`; only a clean catalog is returned.
 
 pub mod filter;
+pub mod listing;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -120,6 +121,15 @@ pub struct RawCheck {
     /// linked: at least this many related records (default 1).
     #[serde(default)]
     pub min: Option<u32>,
+    /// periodic: how often at least.
+    #[serde(default)]
+    pub every: Option<String>,
+    /// periodic/coverage: judge each group of records (by this field) on its own.
+    #[serde(default)]
+    pub group_by: Option<String>,
+    /// coverage: gaps up to this long are tolerated (default none).
+    #[serde(default)]
+    pub tolerance: Option<String>,
 }
 
 /// A conditional requirement.

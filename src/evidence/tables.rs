@@ -277,6 +277,20 @@ pub static TABLES: &[TableDef] = &[
             f("end_at", Time, "last day"),
         ],
     },
+    TableDef {
+        name: "attestations",
+        doc: "one signed statement by a person, for controls evidentia cannot test from records",
+        period_fields: &[],
+        fields: &[
+            f("id", Text, "attestation identifier"),
+            f("subject", Text, "what is attested (the id a check names)"),
+            f("statement", Text, "what the person states"),
+            f("attested_by", Text, "who attests"),
+            f("attested_at", Time, "when"),
+            f("evidence_link", Text, "where the supporting evidence is"),
+            f("expires_at", Time, "when the attestation lapses"),
+        ],
+    },
 ];
 
 /// A table by name.

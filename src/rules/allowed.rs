@@ -119,6 +119,7 @@ impl Rule for Allowed {
             values: vec![(name, v.display())],
             due: None,
             elapsed: None,
+            subject: None,
         });
     }
 }

@@ -291,6 +291,7 @@ impl Rule for Deadline {
             values: vec![("limit", self.within.to_string())],
             due: None,
             elapsed: None,
+            subject: None,
         };
         let Some(start) = t.get(row, self.start).time() else {
             o.message = format!("{start_name} is missing: the deadline cannot be computed");

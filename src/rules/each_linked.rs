@@ -121,6 +121,7 @@ impl Rule for EachLinked {
                 values,
                 due: None,
                 elapsed: None,
+                subject: None,
             });
         }
     }

@@ -126,6 +126,7 @@ impl Rule for Linked {
             values: vec![("matching", n.to_string())],
             due: None,
             elapsed: None,
+            subject: None,
         };
         if n >= self.min {
             let ids: Vec<String> = found

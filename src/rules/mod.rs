@@ -5,9 +5,12 @@
 //! including the as-of instant: no rule reads the clock.
 
 mod allowed;
+mod attested;
+mod coverage;
 mod deadline;
 mod each_linked;
 mod linked;
+mod periodic;
 mod required;
 mod sequence;
 
@@ -33,6 +36,9 @@ pub const KINDS: &[&str] = &[
     "sequence",
     "linked",
     "each-linked",
+    "periodic",
+    "coverage",
+    "attested",
 ];
 
 /// The verdict on one record for one check.
@@ -82,6 +88,38 @@ pub struct Outcome {
     pub due: Option<Ts>,
     /// Elapsed time start -> end (nanoseconds), for deadline charts.
     pub elapsed: Option<i64>,
+    /// For aggregate rules: what is judged when no single record is (e.g. a gap in
+    /// on-call cover, or a missing attestation); `row` is then unused.
+    pub subject: Option<String>,
+}
+
+impl Outcome {
+    /// An outcome about a record.
+    pub fn new(table: &'static str, row: u32, verdict: Verdict, message: String) -> Outcome {
+        Outcome {
+            table,
+            row,
+            verdict,
+            message,
+            values: Vec::new(),
+            due: None,
+            elapsed: None,
+            subject: None,
+        }
+    }
+
+    /// An outcome about something that is not one record (e.g. a period).
+    pub fn about(
+        table: &'static str,
+        subject: String,
+        verdict: Verdict,
+        message: String,
+    ) -> Outcome {
+        Outcome {
+            subject: Some(subject),
+            ..Outcome::new(table, u32::MAX, verdict, message)
+        }
+    }
 }
 
 /// One step of a path to related records: rows of `table` whose `via` field holds
@@ -145,6 +183,8 @@ pub struct EvalCtx<'a> {
     pub ev: &'a Evidence,
     /// The as-of instant.
     pub as_of: Ts,
+    /// The audit period.
+    pub period: crate::assess::Period,
     /// Calendars by id.
     pub calendars: &'a BTreeMap<String, Calendar>,
     /// Relation indexes.
@@ -195,6 +235,17 @@ pub trait Rule: Debug + Send + Sync {
     fn describe(&self, table: &TableDef) -> String;
     /// Evaluate one population record; push one outcome per record judged.
     fn evaluate(&self, ctx: &EvalCtx<'_>, table: &Table, row: u32, out: &mut Vec<Outcome>);
+    /// Rules that judge the population as a whole (periodic, coverage, attested) say so
+    /// and implement `evaluate_all`.
+    fn aggregate(&self) -> bool {
+        false
+    }
+    /// Evaluate the whole population at once (aggregate rules).
+    fn evaluate_all(&self, ctx: &EvalCtx<'_>, table: &Table, rows: &[u32], out: &mut Vec<Outcome>) {
+        for &r in rows {
+            self.evaluate(ctx, table, r, out);
+        }
+    }
 }
 
 /// Compile a check's rule from its catalog entry.
@@ -208,6 +259,9 @@ pub fn compile(rc: &RawCheck, ctx: &mut CompileCtx<'_>) -> Option<Box<dyn Rule>>
         "each-linked" => {
             each_linked::EachLinked::compile(rc, ctx).map(|r| Box::new(r) as Box<dyn Rule>)
         }
+        "periodic" => periodic::Periodic::compile(rc, ctx).map(|r| Box::new(r) as Box<dyn Rule>),
+        "coverage" => coverage::Coverage::compile(rc, ctx).map(|r| Box::new(r) as Box<dyn Rule>),
+        "attested" => attested::Attested::compile(rc, ctx).map(|r| Box::new(r) as Box<dyn Rule>),
         other => {
             ctx.err(
                 Code::BadValue,
@@ -358,6 +412,58 @@ pub fn compile_path(
         prev = table;
     }
     ok.then_some(steps)
+}
+
+/// Group population rows by a field's text (one group when `field` is None), in
+/// a stable order.
+pub fn group_rows(t: &Table, rows: &[u32], field: Option<usize>) -> Vec<(String, Vec<u32>)> {
+    let mut groups: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+    for &r in rows {
+        let key = match field {
+            Some(f) => t.get(r, f).display(),
+            None => String::new(),
+        };
+        groups.entry(key).or_default().push(r);
+    }
+    groups.into_iter().collect()
+}
+
+/// Resolve an optional `group_by` field.
+pub fn group_field(rc: &RawCheck, ctx: &mut CompileCtx<'_>) -> Result<Option<usize>, ()> {
+    match &rc.group_by {
+        Some(g) => ctx.field(ctx.table, g, "/group_by").map(Some).ok_or(()),
+        None => Ok(None),
+    }
+}
+
+/// Resolve a required time field named by `key` of the check.
+pub fn time_field(name: Option<&str>, key: &str, ctx: &mut CompileCtx<'_>) -> Option<usize> {
+    let Some(n) = name else {
+        ctx.err(
+            Code::BadValue,
+            "",
+            format!("this rule needs `{key}`: a time field"),
+        );
+        return None;
+    };
+    let f = ctx.field(ctx.table, n, &format!("/{key}"))?;
+    if ctx.table.fields.get(f).map(|d| d.kind) != Some(crate::evidence::Kind::Time) {
+        ctx.err(
+            Code::BadValue,
+            &format!("/{key}"),
+            format!("`{n}` is not a time field"),
+        );
+        return None;
+    }
+    Some(f)
+}
+
+/// The end of the assessed window: as-of, or the period end when earlier.
+pub fn window_end(ctx: &EvalCtx<'_>) -> Ts {
+    match ctx.period.end {
+        Some(e) if e < ctx.as_of => e,
+        _ => ctx.as_of,
+    }
 }
 
 /// Add a step path's fields to the projection.

@@ -128,6 +128,7 @@ impl Rule for Required {
                 .collect(),
             due: None,
             elapsed: None,
+            subject: None,
         });
     }
 }

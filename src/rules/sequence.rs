@@ -156,6 +156,7 @@ impl Rule for Sequence {
             values,
             due: None,
             elapsed: None,
+            subject: None,
         });
     }
 }
