@@ -66,6 +66,10 @@ pub struct RecordResult {
     pub values: BTreeMap<String, String>,
     /// Deadline for pending and at-risk records.
     pub due: Option<String>,
+    /// The verdict before a waiver applied (`verdict` is then `waived`).
+    pub raw_verdict: Option<Verdict>,
+    /// The waiver that covers this exception.
+    pub waiver: Option<crate::waivers::WaiverRef>,
 }
 
 /// Result of one check.
@@ -95,6 +99,8 @@ pub struct CheckResult {
     pub not_evaluable: u64,
     /// Of which rejected input records.
     pub rejected: u64,
+    /// Exceptions covered by a valid waiver (not counted in `exceptions_count`).
+    pub waived: u64,
     /// Pending deadlines.
     pub pending: u64,
     /// At-risk deadlines.
@@ -161,6 +167,10 @@ pub struct ControlResult {
     pub result: String,
     /// What a person attests (manual controls).
     pub manual: Option<String>,
+    /// Exceptions waived (per record, or all of them by a control waiver).
+    pub waived: u64,
+    /// The control waiver applied, if any.
+    pub waiver: Option<crate::waivers::WaiverRef>,
 }
 
 /// The whole assessment.
@@ -342,6 +352,7 @@ fn run_check(c: &Check, ctx: &EvalCtx<'_>, warnings: &mut Vec<Diagnostic>) -> Ch
         exceptions_count: 0,
         not_evaluable: 0,
         rejected: 0,
+        waived: 0,
         pending: 0,
         at_risk: 0,
         error: None,
@@ -436,6 +447,8 @@ fn run_check(c: &Check, ctx: &EvalCtx<'_>, warnings: &mut Vec<Diagnostic>) -> Ch
             message: format!("record rejected: {}", rj.diagnostic.message),
             values: BTreeMap::new(),
             due: None,
+            raw_verdict: None,
+            waiver: None,
         });
     }
     r.records.sort_by(|a, b| {
@@ -462,6 +475,11 @@ fn tally(r: &mut CheckResult, c: &Check, ctx: &EvalCtx<'_>, o: Outcome) {
     let counts = match o.verdict {
         Verdict::Pass => {
             r.passed += 1;
+            false
+        }
+        // Rules never waive; waivers apply after the assessment.
+        Verdict::Waived => {
+            r.waived += 1;
             false
         }
         Verdict::Exception => {
@@ -518,6 +536,8 @@ fn tally(r: &mut CheckResult, c: &Check, ctx: &EvalCtx<'_>, o: Outcome) {
             .map(|(k, v)| (k.to_string(), v))
             .collect(),
         due: o.due.map(|d| d.to_string()),
+        raw_verdict: None,
+        waiver: None,
     });
 }
 
@@ -526,45 +546,80 @@ fn control_result(
     ctl: &crate::catalog::Control,
     results: &[CheckResult],
 ) -> ControlResult {
-    let mine: Vec<&CheckResult> = ctl
-        .checks
-        .iter()
-        .filter_map(|id| results.iter().find(|r| &r.id == id))
-        .collect();
-    let exceptions: u64 = mine.iter().map(|r| r.exceptions_count).sum();
-    let population: u64 = mine.iter().map(|r| r.population).sum();
-    let (status, result) = if ctl.checks.is_empty() {
-        (
-            ControlStatus::Manual,
-            "Not tested by evidentia; management attestation required.".to_string(),
-        )
-    } else if exceptions > 0 {
-        (
-            ControlStatus::Exceptions,
-            format!("Exceptions noted: {exceptions} of {population} records tested."),
-        )
-    } else if let Some(e) = mine.iter().find_map(|r| r.error.as_ref()) {
-        (ControlStatus::Error, format!("Not concluded: {e}."))
-    } else if population == 0 {
-        (
-            ControlStatus::NotTested,
-            "Not tested: the population was empty for the period.".to_string(),
-        )
-    } else {
-        (
-            ControlStatus::Effective,
-            format!("No exceptions noted ({population} records tested)."),
-        )
-    };
-    ControlResult {
+    let mut c = ControlResult {
         framework: framework.to_string(),
         id: ctl.id.clone(),
         title: ctl.title.clone(),
-        status,
+        status: ControlStatus::Manual,
         checks: ctl.checks.clone(),
-        exceptions,
-        population,
-        result,
+        exceptions: 0,
+        population: 0,
+        result: String::new(),
         manual: ctl.manual.clone(),
+        waived: 0,
+        waiver: None,
+    };
+    c.conclude(results);
+    c
+}
+
+impl ControlResult {
+    /// Derive status and result sentence from the control's check results. A control
+    /// waiver (set in `waiver`) covers every exception of its checks for this control.
+    pub fn conclude(&mut self, results: &[CheckResult]) {
+        let mine: Vec<&CheckResult> = self
+            .checks
+            .iter()
+            .filter_map(|id| results.iter().find(|r| &r.id == id))
+            .collect();
+        let raw: u64 = mine.iter().map(|r| r.exceptions_count).sum();
+        self.waived = mine.iter().map(|r| r.waived).sum();
+        let (exceptions, control_waived) = match &self.waiver {
+            Some(_) => (0, raw),
+            None => (raw, 0),
+        };
+        self.waived += control_waived;
+        self.exceptions = exceptions;
+        self.population = mine.iter().map(|r| r.population).sum();
+        let population = self.population;
+        let waived_note = if self.waived > 0 {
+            format!(
+                " {} exception(s) waived{}.",
+                self.waived,
+                self.waiver
+                    .as_ref()
+                    .map(|w| format!(" under {}", w.id))
+                    .unwrap_or_default()
+            )
+        } else {
+            String::new()
+        };
+        let (status, result) = if self.checks.is_empty() {
+            (
+                ControlStatus::Manual,
+                "Not tested by evidentia; management attestation required.".to_string(),
+            )
+        } else if exceptions > 0 {
+            (
+                ControlStatus::Exceptions,
+                format!(
+                    "Exceptions noted: {exceptions} of {population} records tested.{waived_note}"
+                ),
+            )
+        } else if let Some(e) = mine.iter().find_map(|r| r.error.as_ref()) {
+            (ControlStatus::Error, format!("Not concluded: {e}."))
+        } else if population == 0 {
+            (
+                ControlStatus::NotTested,
+                "Not tested: the population was empty for the period.".to_string(),
+            )
+        } else {
+            (
+                ControlStatus::Effective,
+                format!("No exceptions noted ({population} records tested).{waived_note}"),
+            )
+        };
+        self.status = status;
+        self.result = result;
     }
 }

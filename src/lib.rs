@@ -17,6 +17,7 @@ pub mod report;
 pub mod rules;
 pub mod schema;
 pub mod time;
+pub mod waivers;
 pub mod yaml;
 
 use std::path::PathBuf;
@@ -49,6 +50,8 @@ pub struct CheckOptions {
     pub allow_empty: bool,
     /// Name of the audited entity, for report covers.
     pub entity: Option<String>,
+    /// Waivers file, if any.
+    pub waivers: Option<PathBuf>,
 }
 
 /// A finished run.
@@ -90,6 +93,10 @@ pub fn run_check(opts: &CheckOptions) -> Result<RunOutput, Vec<Diagnostic>> {
             ));
         }
     }
+    let waivers = match &opts.waivers {
+        Some(p) => waivers::load(p, &cat, &mut diags),
+        None => Vec::new(),
+    };
     if diags.has_errors() {
         return Err(diags.finish());
     }
@@ -112,6 +119,10 @@ pub fn run_check(opts: &CheckOptions) -> Result<RunOutput, Vec<Diagnostic>> {
     assess::apply_period(&mut ev, opts.period);
     let mut assessment = assess::assess(&cat, &ev, &scope);
     assessment.entity = opts.entity.clone();
+    if let Some(p) = &opts.waivers {
+        let w = waivers::apply(&mut assessment, &waivers, &p.display().to_string());
+        assessment.warnings.extend(w);
+    }
     let gate = report::gate(&assessment, opts.fail_on, opts.allow_empty);
     Ok(RunOutput {
         assessment,

@@ -98,6 +98,9 @@ struct CheckArgs {
     /// Evaluate despite input errors: rejected records count as exceptions; exit at least 1.
     #[arg(long)]
     keep_going: bool,
+    /// Waivers file (default: waivers.yaml beside the sources file, if present).
+    #[arg(long, value_name = "FILE")]
+    waivers: Option<PathBuf>,
     /// Pass the gate even when no record was evaluated.
     #[arg(long)]
     allow_empty: bool,
@@ -223,6 +226,8 @@ struct Config {
     frameworks: Vec<String>,
     #[serde(default)]
     fail_on: Option<FailOn>,
+    #[serde(default)]
+    waivers: Option<PathBuf>,
 }
 
 fn load_config(explicit: Option<&Path>) -> Result<Config, u8> {
@@ -291,6 +296,13 @@ fn check(a: CheckArgs) -> u8 {
     let as_of_arg = a.as_of.or(cfg.as_of);
     let period_arg = a.period.or(cfg.period);
     let entity = cfg.entity;
+    let waivers = a.waivers.or(cfg.waivers).or_else(|| {
+        let p = sources
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join("waivers.yaml");
+        p.exists().then_some(p)
+    });
     let mut formats = Vec::new();
     for f in format.split(',') {
         if f.trim() == "all" {
@@ -335,6 +347,7 @@ fn check(a: CheckArgs) -> u8 {
         fail_on,
         allow_empty: a.allow_empty,
         entity,
+        waivers,
     };
     let out = match evidentia::run_check(&opts) {
         Ok(o) => o,

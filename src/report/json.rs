@@ -27,6 +27,8 @@ pub fn to_value(a: &Assessment, gate: &Gate) -> Value {
                     "message": r.message,
                     "values": r.values,
                     "due": r.due,
+                    "raw_verdict": r.raw_verdict,
+                    "waiver": r.waiver,
                 })
             };
             json!({
@@ -42,12 +44,14 @@ pub fn to_value(a: &Assessment, gate: &Gate) -> Value {
                 "exceptions_count": c.exceptions_count,
                 "not_evaluable": c.not_evaluable,
                 "rejected": c.rejected,
+                "waived": c.waived,
+                "waived_items": c.records.iter().filter(|r| r.verdict == crate::rules::Verdict::Waived).map(rec).collect::<Vec<_>>(),
                 "pending": c.pending,
                 "at_risk": c.at_risk,
                 "error": c.error,
                 "exceptions": c.records.iter().filter(|r| r.counts_as_exception).map(rec).collect::<Vec<_>>(),
                 "pending_items": c.records.iter().filter(|r| is_pending(r.verdict)).map(rec).collect::<Vec<_>>(),
-                "not_counted": c.records.iter().filter(|r| !r.counts_as_exception && !is_pending(r.verdict)).map(rec).collect::<Vec<_>>(),
+                "not_counted": c.records.iter().filter(|r| !r.counts_as_exception && !is_pending(r.verdict) && r.verdict != crate::rules::Verdict::Waived).map(rec).collect::<Vec<_>>(),
             })
         })
         .collect();
@@ -65,6 +69,8 @@ pub fn to_value(a: &Assessment, gate: &Gate) -> Value {
                 "population": c.population,
                 "result": c.result,
                 "manual": c.manual,
+                "waived": c.waived,
+                "waiver": c.waiver,
             })
         })
         .collect();

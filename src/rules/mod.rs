@@ -55,6 +55,8 @@ pub enum Verdict {
     AtRisk,
     /// Data needed to decide is missing.
     NotEvaluable,
+    /// An exception covered by a valid waiver (the raw verdict is kept beside it).
+    Waived,
 }
 
 impl Verdict {
@@ -66,6 +68,7 @@ impl Verdict {
             Verdict::Pending => "pending",
             Verdict::AtRisk => "at-risk",
             Verdict::NotEvaluable => "not-evaluable",
+            Verdict::Waived => "waived",
         }
     }
 }
