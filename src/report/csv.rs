@@ -15,6 +15,9 @@ pub const HEADER: &[&str] = &[
     "counts_as_exception",
     "due",
     "message",
+    "raw_verdict",
+    "waiver_id",
+    "management_response",
 ];
 
 /// Render exceptions.csv.
@@ -44,6 +47,9 @@ pub fn render(a: &Assessment) -> Vec<u8> {
                 },
                 r.due.as_deref().unwrap_or(""),
                 r.message.as_str(),
+                r.raw_verdict.map(|v| v.as_str()).unwrap_or(""),
+                r.waiver.as_ref().map(|w| w.id.as_str()).unwrap_or(""),
+                r.waiver.as_ref().map(|w| w.response.as_str()).unwrap_or(""),
             ];
             let _ = w.write_record(row.iter().map(|s| safe_cell(s)));
         }
