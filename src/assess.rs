@@ -83,8 +83,11 @@ pub struct CheckResult {
     pub rule: String,
     /// Gate severity.
     pub severity: Severity,
-    /// Population table.
+    /// Table whose records are judged.
     pub table: String,
+    /// For checks that judge related records: the population table they are reached
+    /// from (the filter applies to it).
+    pub via: Option<String>,
     /// Population filter as text.
     pub filter: Option<String>,
     /// The test performed, in words.
@@ -297,6 +300,7 @@ pub fn assess(cat: &Catalog, ev: &Evidence, scope: &Scope) -> Assessment {
         period: scope.period,
         calendars: &cat.calendars,
         rel: &rel,
+        detail: false,
     };
     let mut warnings = Vec::new();
     let mut results = Vec::new();
@@ -344,7 +348,8 @@ fn run_check(c: &Check, ctx: &EvalCtx<'_>, warnings: &mut Vec<Diagnostic>) -> Ch
         title: c.title.clone(),
         rule: c.rule.kind().to_string(),
         severity: c.severity,
-        table: c.table.name.to_string(),
+        table: c.rule.judged_table().unwrap_or(c.table.name).to_string(),
+        via: c.rule.judged_table().map(|_| c.table.name.to_string()),
         filter: c.filter_text.clone(),
         test: c.rule.describe(c.table),
         population: 0,
@@ -431,8 +436,20 @@ fn run_check(c: &Check, ctx: &EvalCtx<'_>, warnings: &mut Vec<Diagnostic>) -> Ch
             tally(&mut r, c, ctx, o);
         }
     }
-    // Rejected records of the population table: exceptions (fail closed).
-    for rj in ctx.ev.rejected.iter().filter(|x| x.table == c.table.name) {
+    // Rejected records of every table the check reads (its population, and the
+    // tables it follows links into) are exceptions: they could have entered it.
+    let mut read_tables = vec![c.table.name];
+    let mut rels = Vec::new();
+    c.rule.relations(&mut rels);
+    read_tables.extend(rels.iter().map(|(t, _)| *t));
+    read_tables.sort_unstable();
+    read_tables.dedup();
+    for rj in ctx
+        .ev
+        .rejected
+        .iter()
+        .filter(|x| read_tables.contains(&x.table.as_str()))
+    {
         r.population += 1;
         r.exceptions_count += 1;
         r.rejected += 1;
@@ -600,11 +617,19 @@ impl ControlResult {
                 "Not tested by evidentia; management attestation required.".to_string(),
             )
         } else if exceptions > 0 {
+            let per_check: Vec<String> = mine
+                .iter()
+                .filter(|r| r.population > 0)
+                .map(|r| format!("{} {} of {}", r.id, r.exceptions_count, r.population))
+                .collect();
+            let sentence = if mine.len() == 1 {
+                format!("Exceptions noted: {exceptions} of {population} records tested.")
+            } else {
+                format!("Exceptions noted ({}).", per_check.join("; "))
+            };
             (
                 ControlStatus::Exceptions,
-                format!(
-                    "Exceptions noted: {exceptions} of {population} records tested.{waived_note}"
-                ),
+                format!("{sentence}{waived_note}"),
             )
         } else if let Some(e) = mine.iter().find_map(|r| r.error.as_ref()) {
             (ControlStatus::Error, format!("Not concluded: {e}."))
@@ -614,9 +639,17 @@ impl ControlResult {
                 "Not tested: the population was empty for the period.".to_string(),
             )
         } else {
+            let tested = if mine.len() == 1 {
+                format!("{population} records tested")
+            } else {
+                mine.iter()
+                    .map(|r| format!("{} {}", r.id, r.population))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            };
             (
                 ControlStatus::Effective,
-                format!("No exceptions noted ({population} records tested).{waived_note}"),
+                format!("No exceptions noted ({tested}).{waived_note}"),
             )
         };
         self.status = status;

@@ -585,7 +585,10 @@ pub fn format_elapsed(nanos: i64) -> String {
     let ns = n % 1_000_000_000;
     let secs = n / 1_000_000_000;
     let (h, m, s) = (secs / 3600, (secs % 3600) / 60, secs % 60);
-    let body = if h > 0 {
+    let body = if h >= 240 {
+        // Ten days and more read better in days.
+        format!("{} d {:02} h", h / 24, h % 24)
+    } else if h > 0 {
         if s == 0 && ns == 0 {
             format!("{h} h {m:02} min")
         } else {

@@ -9,7 +9,9 @@ pub mod read;
 pub mod sources;
 pub mod tables;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
 
 use serde::Serialize;
 
@@ -108,7 +110,7 @@ pub struct Table {
     pub in_period: Vec<bool>,
     /// Canonical fields that some source provides (mapped to a column or constant).
     pub provided: Vec<bool>,
-    by_id: HashMap<Box<str>, u32>,
+    by_id: FxHashMap<Box<str>, u32>,
 }
 
 impl Table {
@@ -134,7 +136,7 @@ impl Table {
             dead: Vec::new(),
             in_period: Vec::new(),
             provided: vec![false; def.fields.len()],
-            by_id: HashMap::new(),
+            by_id: FxHashMap::default(),
         }
     }
 

@@ -83,6 +83,8 @@ struct Binding<'s> {
     slot_of: Vec<usize>,
     /// The id getter.
     id: Getter,
+    /// Fields read only to validate them: (canonical index, getter).
+    validate: Vec<(usize, Getter)>,
     is_derived: bool,
 }
 
@@ -101,8 +103,8 @@ pub fn load(sources: &[TableSource], needs: &Needs) -> Evidence {
     // Tables, with the projection: needed fields + id + period + references + skip_unless.
     for s in sources {
         let def = s.def;
+        // The id is kept apart (Table::ids); it is a slot only when a check reads it.
         let mut proj: BTreeSet<usize> = needs.get(def.name).cloned().unwrap_or_default();
-        proj.insert(0);
         for (i, f) in def.fields.iter().enumerate() {
             if f.refers_to.is_some() || def.period_fields.contains(&f.name) {
                 proj.insert(i);
@@ -332,11 +334,32 @@ fn bind<'s>(
     if let Some(p) = table.provided.get_mut(0) {
         *p = true;
     }
+    // Typed fields the export provides but no check reads are still validated (and
+    // then dropped), so which rows are rejected never depends on the checks selected.
+    let mut validate = Vec::new();
+    for (idx, fd) in def.fields.iter().enumerate() {
+        let projected = table.slots.get(idx).copied().flatten().is_some();
+        if idx == 0 || projected || matches!(fd.kind, Kind::Text | Kind::List) {
+            continue;
+        }
+        let explicit = src.columns.get(&idx);
+        if explicit.is_none() && headers.is_some_and(|h| find_cols(h, fd.name).is_empty()) {
+            continue;
+        }
+        let g = getter(idx, explicit, fc);
+        if !matches!(g, Getter::Absent) {
+            if let Some(p) = table.provided.get_mut(idx) {
+                *p = true;
+            }
+            validate.push((idx, g));
+        }
+    }
     ok.then_some(Binding {
         src,
         getters,
         slot_of,
         id,
+        validate,
         is_derived: src.from.is_some(),
     })
 }
@@ -578,6 +601,26 @@ fn add_record<'r>(
                 }
             }
             Err((code, why)) => errs.push(mk(code, format!("{}: {why}", col_name(g, fd.name)))),
+        }
+    }
+    for (idx, g) in b.validate.iter().filter(|_| !b.is_derived) {
+        let Some(fd) = def.fields.get(*idx) else {
+            continue;
+        };
+        match get(g) {
+            Ok(cell) => {
+                if let Err((code, why)) = typed(&cell, fd.kind, *idx, b.src) {
+                    errs.push(mk(code, format!("{}: {why}", col_name(g, fd.name))));
+                }
+            }
+            Err(col) => errs.push(mk(
+                Code::InvalidUtf8,
+                format!(
+                    "{} (column {}): value is not valid UTF-8",
+                    col_name(g, fd.name),
+                    col + 1
+                ),
+            )),
         }
     }
     if b.is_derived

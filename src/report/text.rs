@@ -46,7 +46,7 @@ pub fn render(a: &Assessment, gate: &Gate) -> String {
             "\n{name}{} [{fid}]",
             version
                 .as_ref()
-                .map(|v| format!(" ({v})"))
+                .map(|v| format!(", version {v}"))
                 .unwrap_or_default()
         );
         for c in a.controls.iter().filter(|c| &c.framework == fid) {
@@ -64,8 +64,21 @@ pub fn render(a: &Assessment, gate: &Gate) -> String {
     for c in &a.checks {
         let _ = writeln!(
             s,
-            "  {:<34} {:<11} {:>6} tested {:>6} pass {:>5} exceptions {:>4} pending {:>4} at risk",
-            c.id, c.rule, c.population, c.passed, c.exceptions_count, c.pending, c.at_risk
+            "  {:<34} {:<11} {:>6} tested {:>6} pass {:>5} exceptions ({} not evaluable, {} rejected) {:>4} pending {:>4} at risk{}",
+            c.id,
+            c.rule,
+            c.population,
+            c.passed,
+            c.exceptions_count,
+            c.not_evaluable,
+            c.rejected,
+            c.pending,
+            c.at_risk,
+            if c.waived > 0 {
+                format!(" {:>4} waived", c.waived)
+            } else {
+                String::new()
+            }
         );
         if let Some(e) = &c.error {
             let _ = writeln!(s, "      error: {e}");

@@ -142,14 +142,13 @@ impl Deadline {
                     }
                 };
                 let text = format!(
-                    "the {} {}.{} of {}",
+                    "{}.{fname} ({} of {})",
+                    last.name,
                     if pick == Pick::Earliest {
                         "earliest"
                     } else {
                         "latest"
                     },
-                    last.name,
-                    fname,
                     path_text(&path, &step)
                 );
                 End::Related {
@@ -322,6 +321,11 @@ impl Rule for Deadline {
                 o.values.push(("elapsed", format_elapsed(elapsed)));
                 if end <= deadline {
                     o.verdict = Verdict::Pass;
+                    if !ctx.detail {
+                        o.values.clear();
+                        out.push(o);
+                        return;
+                    }
                     o.message = format!(
                         "{start_name} {start}, {end_name} {end}: {} (limit {})",
                         format_elapsed(elapsed),
@@ -342,7 +346,7 @@ impl Rule for Deadline {
                 if left < 0 {
                     o.verdict = Verdict::Exception;
                     o.message = format!(
-                        "no {end_name} by as-of; {start_name} {start}, deadline {deadline} passed {} ago",
+                        "{end_name} missing at as-of; {start_name} {start}, deadline {deadline} passed {} ago",
                         format_elapsed(-left)
                     );
                 } else {
@@ -354,7 +358,7 @@ impl Rule for Deadline {
                         Verdict::Pending
                     };
                     o.message = format!(
-                        "no {end_name} yet; deadline {deadline}, {} left{}",
+                        "{end_name} not yet recorded; deadline {deadline}, {} left{}",
                         format_elapsed(left),
                         if at_risk { " (at risk)" } else { "" }
                     );

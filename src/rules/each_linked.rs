@@ -71,6 +71,10 @@ impl Rule for EachLinked {
         }
     }
 
+    fn judged_table(&self) -> Option<&'static str> {
+        self.leaf().map(|t| t.name)
+    }
+
     fn relations(&self, out: &mut Vec<(&'static str, usize)>) {
         out.extend(self.path.iter().map(|s| (s.table.name, s.via)));
     }
@@ -89,6 +93,10 @@ impl Rule for EachLinked {
         };
         for (_, r) in ctx.follow(t, row, &self.path) {
             let ok = self.require.eval(lt, r, ctx.as_of);
+            if ok && !ctx.detail {
+                out.push(Outcome::new(leaf.name, r, Verdict::Pass, String::new()));
+                continue;
+            }
             let values = cond_values(&self.require, lt, r);
             let shown = values
                 .iter()

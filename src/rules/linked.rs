@@ -128,6 +128,10 @@ impl Rule for Linked {
             elapsed: None,
             subject: None,
         };
+        if n >= self.min && !ctx.detail {
+            out.push(o);
+            return;
+        }
         if n >= self.min {
             let ids: Vec<String> = found
                 .iter()

@@ -14,7 +14,9 @@ mod periodic;
 mod required;
 mod sequence;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap as HashMap;
 use std::fmt::Debug;
 
 use serde::Serialize;
@@ -149,12 +151,12 @@ pub struct RelIndex {
 impl RelIndex {
     /// Build the indexes the steps need.
     pub fn build(ev: &Evidence, steps: &[(&'static str, usize)]) -> RelIndex {
-        let mut map = HashMap::new();
+        let mut map = HashMap::default();
         for &(table, via) in steps {
             if map.contains_key(&(table, via)) {
                 continue;
             }
-            let mut idx: HashMap<Box<str>, Vec<u32>> = HashMap::new();
+            let mut idx: Children = HashMap::default();
             if let Some(t) = ev.table(table) {
                 for row in 0..t.len() as u32 {
                     if !t.live(row) {
@@ -192,6 +194,9 @@ pub struct EvalCtx<'a> {
     pub calendars: &'a BTreeMap<String, Calendar>,
     /// Relation indexes.
     pub rel: &'a RelIndex,
+    /// Build messages and values for passing records too (`explain`); the check run
+    /// keeps only non-passing records, so it skips that work.
+    pub detail: bool,
 }
 
 impl EvalCtx<'_> {
@@ -238,6 +243,11 @@ pub trait Rule: Debug + Send + Sync {
     fn describe(&self, table: &TableDef) -> String;
     /// Evaluate one population record; push one outcome per record judged.
     fn evaluate(&self, ctx: &EvalCtx<'_>, table: &Table, row: u32, out: &mut Vec<Outcome>);
+    /// The table whose records are judged, when not the population table (each-linked
+    /// judges the related records it reaches).
+    fn judged_table(&self) -> Option<&'static str> {
+        None
+    }
     /// Rules that judge the population as a whole (periodic, coverage, attested) say so
     /// and implement `evaluate_all`.
     fn aggregate(&self) -> bool {

@@ -104,8 +104,35 @@ impl Rule for Sequence {
         )
     }
 
-    fn evaluate(&self, _ctx: &EvalCtx<'_>, t: &Table, row: u32, out: &mut Vec<Outcome>) {
+    fn evaluate(&self, ctx: &EvalCtx<'_>, t: &Table, row: u32, out: &mut Vec<Outcome>) {
         let name = |i: usize| t.def.fields.get(i).map(|f| f.name).unwrap_or("?");
+        if !ctx.detail {
+            // Fast path: decide first; describe only what does not pass.
+            let mut prev: Option<crate::time::Ts> = None;
+            let mut ok = true;
+            for &f in &self.fields {
+                match t.get(row, f).time() {
+                    Some(ts) => {
+                        if let Some(p) = prev
+                            && (if self.allow_equal { p > ts } else { p >= ts })
+                        {
+                            ok = false;
+                            break;
+                        }
+                        prev = Some(ts);
+                    }
+                    None if !self.skip_missing => {
+                        ok = false;
+                        break;
+                    }
+                    None => {}
+                }
+            }
+            if ok {
+                out.push(Outcome::new(t.def.name, row, Verdict::Pass, String::new()));
+                return;
+            }
+        }
         let mut values = Vec::new();
         let mut missing = Vec::new();
         let mut present = Vec::new();
