@@ -269,7 +269,7 @@ pub fn apply_period(ev: &mut Evidence, period: Period) {
                 *x = inside;
             }
             if !inside && t.live(row) {
-                let Some(loc) = t.locs.get(row as usize) else {
+                let Some(loc) = t.loc(row) else {
                     continue;
                 };
                 if ev.primary.get(loc.file as usize).copied().flatten() == Some(*name)
@@ -436,13 +436,12 @@ fn run_check(c: &Check, ctx: &EvalCtx<'_>, warnings: &mut Vec<Diagnostic>) -> Ch
             tally(&mut r, c, ctx, o);
         }
     }
-    // Rejected records of every table the check reads (its population, and the
-    // tables it follows links into) are exceptions: they could have entered it.
+    // Rejected records of the tables whose records the check judges (its population,
+    // or the related records an each-linked check reaches) are exceptions: they could
+    // have entered it. (A rejected related record of other rules cannot make a record
+    // pass: its absence already fails closed.)
     let mut read_tables = vec![c.table.name];
-    let mut rels = Vec::new();
-    c.rule.relations(&mut rels);
-    read_tables.extend(rels.iter().map(|(t, _)| *t));
-    read_tables.sort_unstable();
+    read_tables.extend(c.rule.judged_table());
     read_tables.dedup();
     for rj in ctx
         .ev
@@ -532,10 +531,7 @@ fn tally(r: &mut CheckResult, c: &Check, ctx: &EvalCtx<'_>, o: Outcome) {
     };
     let (record_id, loc) = match &o.subject {
         Some(s) => (s.clone(), None),
-        None => (
-            tt.id(o.row).to_string(),
-            tt.locs.get(o.row as usize).cloned(),
-        ),
+        None => (tt.id(o.row).to_string(), tt.loc(o.row)),
     };
     let (file, line, pointer) = loc.map(|l| ctx.ev.position(&l)).unwrap_or_default();
     r.records.push(RecordResult {

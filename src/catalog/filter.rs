@@ -364,7 +364,7 @@ impl Cond {
                     Op::In(ls) => match v {
                         Value::List(items) => items.iter().all(|it| {
                             ls.iter()
-                                .any(|l| matches!(l, Lit::Text(x) if x.as_str() == &**it))
+                                .any(|l| matches!(l, Lit::Text(x) if x.as_str() == it))
                         }),
                         _ => ls.iter().any(|l| lit_eq(v, l)),
                     },
@@ -400,13 +400,13 @@ impl Cond {
     }
 }
 
-fn lit_eq(v: &crate::evidence::Value, l: &Lit) -> bool {
+fn lit_eq(v: crate::evidence::Value<'_>, l: &Lit) -> bool {
     use crate::evidence::Value;
     match (v, l) {
-        (Value::Text(s), Lit::Text(x)) => &**s == x.as_str(),
-        (Value::List(items), Lit::Text(x)) => items.iter().any(|s| &**s == x.as_str()),
-        (Value::Bool(b), Lit::Bool(x)) => b == x,
-        (Value::Int(i), Lit::Int(x)) => i == x,
+        (Value::Text(s), Lit::Text(x)) => s == x.as_str(),
+        (Value::List(items), Lit::Text(x)) => items.iter().any(|s| s == x.as_str()),
+        (Value::Bool(b), Lit::Bool(x)) => b == *x,
+        (Value::Int(i), Lit::Int(x)) => i == *x,
         _ => false,
     }
 }

@@ -11,21 +11,19 @@ pub mod tables;
 
 use std::collections::BTreeMap;
 
-use rustc_hash::FxHashMap;
-
 use serde::Serialize;
 
 use crate::diag::{Diagnostic, Diags};
 use crate::time::Ts;
 pub use tables::{FieldDef, Kind, TableDef};
 
-/// One typed value.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Value {
+/// One typed value, borrowed from its table.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Value<'a> {
     /// Absent, empty, or a declared missing marker.
     Missing,
-    /// Text.
-    Text(Box<str>),
+    /// Text (never empty: empty text is missing).
+    Text(&'a str),
     /// Boolean.
     Bool(bool),
     /// Instant.
@@ -33,10 +31,28 @@ pub enum Value {
     /// Whole number.
     Int(i64),
     /// List of texts.
-    List(Box<[Box<str>]>),
+    List(ListRef<'a>),
 }
 
-impl Value {
+/// Separator of list items inside a text column.
+const LIST_SEP: char = '\u{1f}';
+
+/// A list value: items kept as one text with a unit separator.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ListRef<'a>(&'a str);
+
+impl<'a> ListRef<'a> {
+    /// The items.
+    pub fn iter(self) -> impl Iterator<Item = &'a str> {
+        self.0.split(LIST_SEP).filter(|s| !s.is_empty())
+    }
+    /// No items?
+    pub fn is_empty(self) -> bool {
+        self.iter().next().is_none()
+    }
+}
+
+impl Value<'_> {
     /// Missing, or text that is only whitespace, or an empty list.
     pub fn is_blank(&self) -> bool {
         match self {
@@ -71,104 +87,259 @@ impl Value {
             Value::Bool(b) => b.to_string(),
             Value::Time(t) => t.to_string(),
             Value::Int(i) => i.to_string(),
-            Value::List(l) => l.join(";"),
+            Value::List(l) => l.iter().collect::<Vec<_>>().join(";"),
         }
     }
 }
 
-static MISSING: Value = Value::Missing;
+/// A value as read, before it is stored.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Owned<'r> {
+    /// Missing.
+    Missing,
+    /// Text.
+    Text(std::borrow::Cow<'r, str>),
+    /// Boolean.
+    Bool(bool),
+    /// Instant.
+    Time(Ts),
+    /// Whole number.
+    Int(i64),
+    /// List items.
+    List(Vec<std::borrow::Cow<'r, str>>),
+}
 
 /// Where a record came from.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Loc {
     /// Index into `Evidence::inputs`.
     pub file: u32,
-    /// 1-based line where the record starts (0 when unknown, e.g. inside a JSON array).
-    pub line: u64,
-    /// JSON pointer of the record in a JSON file.
-    pub pointer: Option<Box<str>>,
+    /// 1-based line where the record starts (CSV, NDJSON), or the index of the record
+    /// in its JSON array (the input's `records_pointer` then names the array).
+    pub line: u32,
 }
 
-/// One canonical table: the projected fields of its records.
+/// Sentinel for a missing instant or number in a column.
+const NONE_I64: i64 = i64::MIN;
+
+/// Texts stored end to end; value `i` is `buf[ends[i-1]..ends[i]]`, empty = missing.
+#[derive(Debug, Default)]
+struct Texts {
+    buf: String,
+    ends: Vec<u64>,
+}
+
+impl Texts {
+    fn get(&self, i: usize) -> &str {
+        let start = if i == 0 {
+            0
+        } else {
+            self.ends.get(i - 1).copied().unwrap_or(0)
+        };
+        let end = self.ends.get(i).copied().unwrap_or(start);
+        self.buf.get(start as usize..end as usize).unwrap_or("")
+    }
+    fn push(&mut self, s: &str) {
+        self.buf.push_str(s);
+        self.ends.push(self.buf.len() as u64);
+    }
+    fn truncate(&mut self, n: usize) {
+        self.ends.truncate(n);
+        let end = self.ends.last().copied().unwrap_or(0);
+        self.buf.truncate(end as usize);
+    }
+}
+
+/// One stored column.
+#[derive(Debug)]
+enum Column {
+    Time(Vec<i64>),
+    Bool(Vec<u8>),
+    Int(Vec<i64>),
+    Text(Texts),
+    List(Texts),
+}
+
+impl Column {
+    fn new(kind: Kind) -> Column {
+        match kind {
+            Kind::Time => Column::Time(Vec::new()),
+            Kind::Bool => Column::Bool(Vec::new()),
+            Kind::Int => Column::Int(Vec::new()),
+            Kind::Text => Column::Text(Texts::default()),
+            Kind::List => Column::List(Texts::default()),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Column::Time(v) | Column::Int(v) => v.len(),
+            Column::Bool(v) => v.len(),
+            Column::Text(t) | Column::List(t) => t.ends.len(),
+        }
+    }
+
+    fn get(&self, i: usize) -> Value<'_> {
+        match self {
+            Column::Time(v) => match v.get(i) {
+                Some(&x) if x != NONE_I64 => Value::Time(Ts(x)),
+                _ => Value::Missing,
+            },
+            Column::Int(v) => match v.get(i) {
+                Some(&x) if x != NONE_I64 => Value::Int(x),
+                _ => Value::Missing,
+            },
+            Column::Bool(v) => match v.get(i) {
+                Some(0) => Value::Bool(false),
+                Some(1) => Value::Bool(true),
+                _ => Value::Missing,
+            },
+            Column::Text(t) => match t.get(i) {
+                "" => Value::Missing,
+                s => Value::Text(s),
+            },
+            Column::List(t) => match t.get(i) {
+                "" => Value::Missing,
+                s => Value::List(ListRef(s)),
+            },
+        }
+    }
+
+    /// Append a value; a value of another type is stored as missing (the reader types
+    /// values by the column's kind, so this does not happen).
+    fn push(&mut self, v: &Owned<'_>) {
+        match (self, v) {
+            (Column::Time(c), Owned::Time(t)) => c.push(t.0),
+            (Column::Time(c), _) => c.push(NONE_I64),
+            (Column::Int(c), Owned::Int(x)) => c.push(*x),
+            (Column::Int(c), _) => c.push(NONE_I64),
+            (Column::Bool(c), Owned::Bool(b)) => c.push(u8::from(*b)),
+            (Column::Bool(c), _) => c.push(2),
+            (Column::Text(c), Owned::Text(s)) => c.push(s),
+            (Column::Text(c), _) => c.push(""),
+            (Column::List(c), Owned::List(items)) => {
+                let mut joined = String::new();
+                for (i, it) in items.iter().enumerate() {
+                    if i > 0 {
+                        joined.push(LIST_SEP);
+                    }
+                    joined.push_str(&it.replace(LIST_SEP, " "));
+                }
+                c.push(&joined);
+            }
+            (Column::List(c), _) => c.push(""),
+        }
+    }
+
+    fn truncate(&mut self, n: usize) {
+        match self {
+            Column::Time(v) | Column::Int(v) => v.truncate(n),
+            Column::Bool(v) => v.truncate(n),
+            Column::Text(t) | Column::List(t) => t.truncate(n),
+        }
+    }
+}
+
+fn fx(s: &str) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = rustc_hash::FxBuildHasher.build_hasher();
+    h.write(s.as_bytes());
+    h.finish()
+}
+
+/// One canonical table: the projected fields of its records, column by column.
 #[derive(Debug)]
 pub struct Table {
     /// Which table.
     pub def: &'static TableDef,
-    /// Canonical field index -> slot in a row, for projected fields.
+    /// Canonical field index -> column, for projected fields.
     pub slots: Vec<Option<u16>>,
-    /// Number of slots per row.
+    /// Number of columns.
     pub width: usize,
-    /// Record ids.
-    pub ids: Vec<Box<str>>,
-    /// Row-major values, `width` per row.
-    pub vals: Vec<Value>,
-    /// Provenance per row.
-    pub locs: Vec<Loc>,
+    columns: Vec<Column>,
+    ids: Texts,
+    by_id: hashbrown::HashTable<u32>,
+    locs: Vec<Loc>,
     /// Rows rejected after reading (dangling references); skipped by every check.
     pub dead: Vec<bool>,
     /// Rows inside the audit period (set by the assessment).
     pub in_period: Vec<bool>,
     /// Canonical fields that some source provides (mapped to a column or constant).
     pub provided: Vec<bool>,
-    by_id: FxHashMap<Box<str>, u32>,
 }
 
 impl Table {
     /// An empty table projecting the given canonical fields.
     pub fn new(def: &'static TableDef, projected: &[usize]) -> Table {
         let mut slots = vec![None; def.fields.len()];
-        let mut width = 0;
+        let mut columns = Vec::new();
         for &i in projected {
             if let Some(s) = slots.get_mut(i)
                 && s.is_none()
+                && let Some(fd) = def.fields.get(i)
             {
-                *s = Some(width as u16);
-                width += 1;
+                *s = Some(columns.len() as u16);
+                columns.push(Column::new(fd.kind));
             }
         }
         Table {
             def,
             slots,
-            width,
-            ids: Vec::new(),
-            vals: Vec::new(),
+            width: columns.len(),
+            columns,
+            ids: Texts::default(),
+            by_id: hashbrown::HashTable::new(),
             locs: Vec::new(),
             dead: Vec::new(),
             in_period: Vec::new(),
             provided: vec![false; def.fields.len()],
-            by_id: FxHashMap::default(),
         }
     }
 
     /// Number of rows (including dead ones).
     pub fn len(&self) -> usize {
-        self.ids.len()
+        self.ids.ends.len()
     }
 
     /// No rows?
     pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
+        self.len() == 0
     }
 
     /// Value of a canonical field of a row (`Missing` when not projected).
-    pub fn get(&self, row: u32, field: usize) -> &Value {
+    pub fn get(&self, row: u32, field: usize) -> Value<'_> {
+        if field == 0 && self.slots.first().copied().flatten().is_none() {
+            return match self.id(row) {
+                "" => Value::Missing,
+                s => Value::Text(s),
+            };
+        }
         match self.slots.get(field).copied().flatten() {
             Some(s) => self
-                .vals
-                .get(row as usize * self.width + s as usize)
-                .unwrap_or(&MISSING),
-            None => &MISSING,
+                .columns
+                .get(s as usize)
+                .map(|c| c.get(row as usize))
+                .unwrap_or(Value::Missing),
+            None => Value::Missing,
         }
     }
 
     /// Row index of an id.
     pub fn row_of(&self, id: &str) -> Option<u32> {
-        self.by_id.get(id).copied()
+        let ids = &self.ids;
+        self.by_id
+            .find(fx(id), |&r| ids.get(r as usize) == id)
+            .copied()
     }
 
     /// Id of a row.
     pub fn id(&self, row: u32) -> &str {
-        self.ids.get(row as usize).map(|s| &**s).unwrap_or("")
+        self.ids.get(row as usize)
+    }
+
+    /// Where a row came from.
+    pub fn loc(&self, row: u32) -> Option<Loc> {
+        self.locs.get(row as usize).copied()
     }
 
     /// Is the row usable (not rejected late)?
@@ -176,20 +347,47 @@ impl Table {
         !self.dead.get(row as usize).copied().unwrap_or(true)
     }
 
-    /// Add a row; `Err(line of the first)` when the id is taken.
-    pub fn push(&mut self, id: Box<str>, vals: Vec<Value>, loc: Loc) -> Result<u32, Loc> {
-        if let Some(&first) = self.by_id.get(&id) {
-            return Err(self.locs.get(first as usize).cloned().unwrap_or(loc));
+    /// Start a row: its values are then appended with `push_value` in column order and
+    /// the row finished with `commit` (or undone with `rollback`). `Err(first)` when the
+    /// id is already used.
+    pub fn check_id(&self, id: &str) -> Result<(), Loc> {
+        match self.row_of(id) {
+            Some(first) => Err(self.loc(first).unwrap_or(Loc { file: 0, line: 0 })),
+            None => Ok(()),
         }
-        let row = self.ids.len() as u32;
-        self.by_id.insert(id.clone(), row);
+    }
+
+    /// Append the value of column `slot` for the row being built.
+    pub fn push_value(&mut self, slot: usize, v: &Owned<'_>) {
+        if let Some(c) = self.columns.get_mut(slot) {
+            c.push(v);
+        }
+    }
+
+    /// Finish the row being built: every column must have one more value.
+    pub fn commit(&mut self, id: &str, loc: Loc) -> u32 {
+        let row = self.len() as u32;
+        for c in self.columns.iter_mut() {
+            if c.len() < row as usize + 1 {
+                c.push(&Owned::Missing);
+            }
+        }
         self.ids.push(id);
-        debug_assert_eq!(vals.len(), self.width);
-        self.vals.extend(vals);
+        let ids = &self.ids;
+        self.by_id
+            .insert_unique(fx(id), row, |&r| fx(ids.get(r as usize)));
         self.locs.push(loc);
         self.dead.push(false);
         self.in_period.push(true);
-        Ok(row)
+        row
+    }
+
+    /// Undo the values appended for a row that is not committed.
+    pub fn rollback(&mut self) {
+        let n = self.len();
+        for c in self.columns.iter_mut() {
+            c.truncate(n);
+        }
     }
 
     /// Canonical field index by name.
@@ -226,6 +424,9 @@ pub struct Input {
     pub rows_out_of_period: u64,
     /// Records rejected with a diagnostic.
     pub rows_rejected: u64,
+    /// For JSON arrays: the pointer of the array (record `i` is `<pointer>/<i>`).
+    #[serde(skip)]
+    pub records_pointer: Option<String>,
 }
 
 /// All evidence: tables, inputs, rejected records and diagnostics.
@@ -249,14 +450,18 @@ impl Evidence {
         self.tables.get(name)
     }
 
-    /// Position of a record for messages: `file:line` or `file (at /pointer)`.
+    /// Position of a record for messages: (file, line, JSON pointer).
     pub fn position(&self, loc: &Loc) -> (String, Option<u64>, Option<String>) {
-        let path = self
-            .inputs
-            .get(loc.file as usize)
-            .map(|i| i.path.clone())
-            .unwrap_or_default();
-        let line = (loc.line > 0).then_some(loc.line);
-        (path, line, loc.pointer.as_ref().map(|p| p.to_string()))
+        let Some(input) = self.inputs.get(loc.file as usize) else {
+            return (String::new(), None, None);
+        };
+        match &input.records_pointer {
+            Some(p) => (input.path.clone(), None, Some(format!("{p}/{}", loc.line))),
+            None => (
+                input.path.clone(),
+                (loc.line > 0).then_some(u64::from(loc.line)),
+                None,
+            ),
+        }
     }
 }

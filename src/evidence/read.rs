@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 
 use super::sources::{ColumnSpec, Format, TableSource};
 use super::tables::Kind;
-use super::{Evidence, Input, Loc, Rejected, Table, Value};
+use super::{Evidence, Input, Loc, Owned, Rejected, Table, Value};
 use crate::diag::{Code, Diagnostic, Diags};
 use crate::time::{TimeError, parse_ts};
 
@@ -135,6 +135,7 @@ pub fn load(sources: &[TableSource], needs: &Needs) -> Evidence {
                 rows_evaluated: 0,
                 rows_out_of_period: 0,
                 rows_rejected: 0,
+                records_pointer: None,
             });
             ev.primary.push(Some(s.def.name));
             let mut binds: Vec<&TableSource> = vec![s];
@@ -154,6 +155,8 @@ fn shown_path(path: &std::path::Path, shown: &str) -> String {
 /// Per-file state while reading.
 struct FileCtx<'a> {
     file: String,
+    /// For JSON arrays: the array's pointer (record locations are indexes into it).
+    records_pointer: Option<String>,
     file_idx: u32,
     rejected_recs: HashSet<u64>,
     diags: &'a mut Diags,
@@ -192,6 +195,7 @@ fn read_file(
     let mut diags = std::mem::take(&mut ev.diags);
     let mut fc = FileCtx {
         file: shown.clone(),
+        records_pointer: None,
         file_idx,
         rejected_recs: HashSet::new(),
         diags: &mut diags,
@@ -203,6 +207,7 @@ fn read_file(
         }
     };
     let rejected = fc.rejected_recs.len() as u64;
+    let records_pointer = fc.records_pointer.take();
     ev.diags = diags;
     match reader.finish() {
         Ok(h) => {
@@ -210,6 +215,7 @@ fn read_file(
                 inp.sha256 = h;
                 inp.rows_read = rows_read;
                 inp.rows_rejected = rejected;
+                inp.records_pointer = records_pointer;
             }
         }
         Err(e) => ev.diags.push(Diagnostic::error(
@@ -484,8 +490,7 @@ fn read_csv<R: Read>(
         }
         let loc = Loc {
             file: fc.file_idx,
-            line,
-            pointer: None,
+            line: u32::try_from(line).unwrap_or(u32::MAX),
         };
         let get = |g: &Getter| -> Result<Cell<'_>, usize> {
             match g {
@@ -548,13 +553,11 @@ fn add_record<'r>(
 ) {
     let def = b.src.def;
     let line = loc.line;
-    let ptr = loc.pointer.as_deref().map(String::from);
-    let mk = |code: Code, msg: String| {
-        let d = Diagnostic::error(code, fc.file.clone(), msg).at(line, 0);
-        match &ptr {
-            Some(p) => d.pointer(p.clone()),
-            None => d,
-        }
+    let ptr = fc.records_pointer.as_ref().map(|p| format!("{p}/{line}"));
+    let file = fc.file.clone();
+    let mk = |code: Code, msg: String| match &ptr {
+        Some(p) => Diagnostic::error(code, file.clone(), msg).pointer(p.clone()),
+        None => Diagnostic::error(code, file.clone(), msg).at(u64::from(line), 0),
     };
     let col_name = |g: &Getter, field: &str| -> String {
         match g {
@@ -564,17 +567,73 @@ fn add_record<'r>(
             _ => format!("column `{field}`"),
         }
     };
-    // Id.
+    let utf8 = |g: &Getter, field: &str, col: usize| {
+        mk(
+            Code::InvalidUtf8,
+            format!(
+                "{} (column {}): value is not valid UTF-8",
+                col_name(g, field),
+                col + 1
+            ),
+        )
+    };
+    // A derived row exists only where its `skip_unless` field has a value.
+    if b.is_derived
+        && let Some(i) = b.src.skip_unless
+        && let Some((_, g)) = b.getters.iter().find(|(idx, _)| *idx == i)
+        && let Some(fd) = def.fields.get(i)
+    {
+        let blank = match get(g) {
+            Ok(cell) => match typed(&cell, fd.kind, i, b.src) {
+                Ok(v) => {
+                    matches!(v, Owned::Missing)
+                        || matches!(&v, Owned::Text(s) if s.trim().is_empty())
+                }
+                Err(_) => false,
+            },
+            Err(_) => false,
+        };
+        if blank {
+            return;
+        }
+    }
     let id: Option<String> = match get(&b.id) {
         Ok(c) => cell_text(&c)
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty()),
         Err(_) => None,
     };
+    let Some(t) = ev.tables.get_mut(def.name) else {
+        return;
+    };
     let mut errs: Vec<Diagnostic> = Vec::new();
-    let mut vals = vec![Value::Missing; b.slot_of.len()];
+    match &id {
+        None => errs.push(mk(
+            Code::MissingId,
+            format!("{}: record has no id", col_name(&b.id, "id")),
+        )),
+        Some(id) => {
+            if let Err(first) = t.check_id(id) {
+                let where_first = match &fc.records_pointer {
+                    Some(p) => format!("{p}/{}", first.line),
+                    None => format!("line {}", first.line),
+                };
+                errs.push(mk(
+                    Code::DuplicateRecord,
+                    format!(
+                        "{}: id `{id}` is already used at {where_first}",
+                        col_name(&b.id, "id")
+                    ),
+                ));
+            }
+        }
+    }
+    let store = errs.is_empty();
     for (slot, &gi) in b.slot_of.iter().enumerate() {
         let Some((idx, g)) = b.getters.get(gi) else {
+            if store {
+                t.push_value(slot, &Owned::Missing);
+            }
             continue;
         };
         let Some(fd) = def.fields.get(*idx) else {
@@ -583,21 +642,14 @@ fn add_record<'r>(
         let cell = match get(g) {
             Ok(c) => c,
             Err(col) => {
-                errs.push(mk(
-                    Code::InvalidUtf8,
-                    format!(
-                        "{} (column {}): value is not valid UTF-8",
-                        col_name(g, fd.name),
-                        col + 1
-                    ),
-                ));
+                errs.push(utf8(g, fd.name, col));
                 continue;
             }
         };
         match typed(&cell, fd.kind, *idx, b.src) {
             Ok(v) => {
-                if let Some(x) = vals.get_mut(slot) {
-                    *x = v;
+                if store {
+                    t.push_value(slot, &v);
                 }
             }
             Err((code, why)) => errs.push(mk(code, format!("{}: {why}", col_name(g, fd.name)))),
@@ -613,68 +665,25 @@ fn add_record<'r>(
                     errs.push(mk(code, format!("{}: {why}", col_name(g, fd.name))));
                 }
             }
-            Err(col) => errs.push(mk(
-                Code::InvalidUtf8,
-                format!(
-                    "{} (column {}): value is not valid UTF-8",
-                    col_name(g, fd.name),
-                    col + 1
-                ),
-            )),
+            Err(col) => errs.push(utf8(g, fd.name, col)),
         }
     }
-    if b.is_derived
-        && let Some(i) = b.src.skip_unless
-        && let Some(slot) = ev
-            .tables
-            .get(def.name)
-            .and_then(|t| t.slots.get(i).copied().flatten())
-        && vals.get(slot as usize).is_none_or(Value::is_blank)
-        && errs.is_empty()
+    if errs.is_empty()
+        && let Some(id) = &id
     {
+        t.commit(id, loc);
         return;
     }
-    let Some(id) = id else {
-        errs.insert(
-            0,
-            mk(
-                Code::MissingId,
-                format!("{}: record has no id", col_name(&b.id, "id")),
-            ),
-        );
-        reject(ev, fc, def.name, n, None, errs);
-        return;
-    };
-    if !errs.is_empty() {
+    if store {
+        t.rollback();
+    }
+    if let Some(id) = &id {
         rejected_ids
             .entry(def.name)
             .or_default()
-            .insert(id.clone().into());
-        reject(ev, fc, def.name, n, Some(id), errs);
-        return;
+            .insert(id.as_str().into());
     }
-    let Some(t) = ev.tables.get_mut(def.name) else {
-        return;
-    };
-    if let Err(first) = t.push(id.clone().into(), vals, loc) {
-        let where_first = if first.line > 0 {
-            format!("line {}", first.line)
-        } else {
-            first
-                .pointer
-                .as_deref()
-                .unwrap_or("an earlier record")
-                .to_string()
-        };
-        let d = mk(
-            Code::DuplicateRecord,
-            format!(
-                "{}: id `{id}` is already used at {where_first}",
-                col_name(&b.id, "id")
-            ),
-        );
-        reject(ev, fc, def.name, n, Some(id), vec![d]);
-    }
+    reject(ev, fc, def.name, n, id, errs);
 }
 
 fn reject(
@@ -716,35 +725,37 @@ fn cell_text<'a>(c: &'a Cell<'_>) -> Option<Cow<'a, str>> {
 }
 
 /// Type one cell for a field: missing markers, value mapping, then the kind's parser.
-fn typed(
-    cell: &Cell<'_>,
+fn typed<'c>(
+    cell: &'c Cell<'_>,
     kind: Kind,
     idx: usize,
     src: &TableSource,
-) -> Result<Value, (Code, String)> {
+) -> Result<Owned<'c>, (Code, String)> {
+    let is_missing = |p: &str| src.missing.iter().any(|m| m.trim() == p);
     if let (Kind::List, Cell::Json(J::Array(items))) = (kind, cell) {
         let mut v = Vec::new();
         for it in items {
             match it {
-                J::String(s) if !s.trim().is_empty() => v.push(s.trim().into()),
-                J::Null => {}
-                J::String(_) => {}
-                other => v.push(other.to_string().into()),
+                J::String(s) if !s.trim().is_empty() && !is_missing(s.trim()) => {
+                    v.push(Cow::Borrowed(s.trim()))
+                }
+                J::Null | J::String(_) => {}
+                other => v.push(Cow::Owned(other.to_string())),
             }
         }
-        return Ok(Value::List(v.into()));
+        return Ok(Owned::List(v));
     }
     if let (Kind::List, Cell::Many(items)) = (kind, cell) {
-        let mut v: Vec<Box<str>> = Vec::new();
+        let mut v = Vec::new();
         for s in items {
             for part in s.split(src.list_separator.as_str()) {
                 let p = part.trim();
-                if !p.is_empty() && !src.missing.iter().any(|m| m == p) {
-                    v.push(p.into());
+                if !p.is_empty() && !is_missing(p) {
+                    v.push(Cow::Borrowed(p));
                 }
             }
         }
-        return Ok(Value::List(v.into()));
+        return Ok(Owned::List(v));
     }
     if let Cell::Json(j) = cell
         && (j.is_object() || j.is_array())
@@ -758,13 +769,13 @@ fn typed(
         ));
     }
     let Some(raw) = cell_text(cell) else {
-        return Ok(Value::Missing);
+        return Ok(Owned::Missing);
     };
     let trimmed = raw.trim();
-    if src.missing.iter().any(|m| m.trim() == trimmed) {
-        return Ok(Value::Missing);
+    if is_missing(trimmed) {
+        return Ok(Owned::Missing);
     }
-    let mapped: Cow<'_, str> = match src
+    let mapped: Cow<'c, str> = match src
         .values
         .get(&idx)
         .and_then(|m| m.get(trimmed).or_else(|| m.get(&*raw)))
@@ -772,21 +783,20 @@ fn typed(
         Some(to) => Cow::Owned(to.clone()),
         None => raw,
     };
-    let s = &*mapped;
-    if s.trim().is_empty() && kind != Kind::Text {
-        return Ok(Value::Missing);
+    if mapped.trim().is_empty() && kind != Kind::Text {
+        return Ok(Owned::Missing);
     }
     match kind {
         Kind::Text => {
-            if s.is_empty() {
-                Ok(Value::Missing)
+            if mapped.is_empty() {
+                Ok(Owned::Missing)
             } else {
-                Ok(Value::Text(s.into()))
+                Ok(Owned::Text(mapped))
             }
         }
-        Kind::Bool => match s.trim() {
-            "true" | "TRUE" | "True" => Ok(Value::Bool(true)),
-            "false" | "FALSE" | "False" => Ok(Value::Bool(false)),
+        Kind::Bool => match mapped.trim() {
+            "true" | "TRUE" | "True" => Ok(Owned::Bool(true)),
+            "false" | "FALSE" | "False" => Ok(Owned::Bool(false)),
             other => Err((
                 Code::UnparseableValue,
                 format!(
@@ -794,32 +804,47 @@ fn typed(
                 ),
             )),
         },
-        Kind::Int => s.trim().parse::<i64>().map(Value::Int).map_err(|_| {
-            (
+        Kind::Int => match mapped.trim().parse::<i64>() {
+            Ok(i) if i != i64::MIN => Ok(Owned::Int(i)),
+            _ => Err((
                 Code::UnparseableValue,
-                format!("`{}` is not a whole number", s.trim()),
-            )
-        }),
-        Kind::Time => parse_ts(s, &src.ts).map(Value::Time).map_err(|e| {
-            let code = if e == TimeError::NoZone {
-                Code::NaiveTimestamp
-            } else {
-                Code::UnparseableValue
+                format!("`{}` is not a whole number", mapped.trim()),
+            )),
+        },
+        Kind::Time => match parse_ts(&mapped, &src.ts) {
+            Ok(t) if t.0 != i64::MIN => Ok(Owned::Time(t)),
+            Ok(_) => Err((Code::UnparseableValue, TimeError::OutOfRange.to_string())),
+            Err(e) => {
+                let code = if e == TimeError::NoZone {
+                    Code::NaiveTimestamp
+                } else {
+                    Code::UnparseableValue
+                };
+                let shown = if matches!(e, TimeError::Syntax(_) | TimeError::Impossible(_)) {
+                    e.to_string()
+                } else {
+                    format!("`{}`: {e}", mapped.trim())
+                };
+                Err((code, shown))
+            }
+        },
+        Kind::List => {
+            let items: Vec<Cow<'c, str>> = match mapped {
+                Cow::Borrowed(b) => b
+                    .split(src.list_separator.as_str())
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty() && !is_missing(p))
+                    .map(Cow::Borrowed)
+                    .collect(),
+                Cow::Owned(o) => o
+                    .split(src.list_separator.as_str())
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty() && !is_missing(p))
+                    .map(|p| Cow::Owned(p.to_string()))
+                    .collect(),
             };
-            let shown = if matches!(e, TimeError::Syntax(_) | TimeError::Impossible(_)) {
-                e.to_string()
-            } else {
-                format!("`{}`: {e}", s.trim())
-            };
-            (code, shown)
-        }),
-        Kind::List => Ok(Value::List(
-            s.split(src.list_separator.as_str())
-                .map(str::trim)
-                .filter(|p| !p.is_empty())
-                .map(Box::from)
-                .collect(),
-        )),
+            Ok(Owned::List(items))
+        }
     }
 }
 
@@ -869,8 +894,7 @@ fn read_json<R: Read>(
                     v,
                     Loc {
                         file: fc.file_idx,
-                        line: lineno,
-                        pointer: None,
+                        line: u32::try_from(lineno).unwrap_or(u32::MAX),
                     },
                 )),
                 Ok(_) => {
@@ -948,6 +972,7 @@ fn read_json<R: Read>(
                 return 0;
             }
         };
+        fc.records_pointer = Some(rp.clone());
         for (i, v) in arr.into_iter().enumerate() {
             let ptr = format!("{rp}/{i}");
             if v.is_object() {
@@ -955,8 +980,7 @@ fn read_json<R: Read>(
                     v,
                     Loc {
                         file: fc.file_idx,
-                        line: 0,
-                        pointer: Some(ptr.into()),
+                        line: u32::try_from(i).unwrap_or(u32::MAX),
                     },
                 ));
             } else {
@@ -973,17 +997,11 @@ fn read_json<R: Read>(
         return records.len() as u64 + bad;
     }
     let total = records.len() as u64 + bad;
-    for (i, (rec, loc)) in records.iter().enumerate() {
-        // Record ordinal for reconciliation (unique per record): NDJSON line, JSON index.
+    for (rec, loc) in records.iter() {
+        // Record ordinal for reconciliation (unique per record): NDJSON line, JSON index + 1.
         let n = match format {
-            Format::Ndjson => loc.line,
-            _ => loc
-                .pointer
-                .as_deref()
-                .and_then(|p| p.rsplit('/').next())
-                .and_then(|x| x.parse::<u64>().ok())
-                .map(|x| x + 1)
-                .unwrap_or(i as u64 + 1),
+            Format::Ndjson => u64::from(loc.line),
+            _ => u64::from(loc.line) + 1,
         };
         let get = |g: &Getter| -> Result<Cell<'_>, usize> {
             Ok(match g {
@@ -1002,12 +1020,8 @@ fn read_json<R: Read>(
                 }
             })
         };
-        let loc = Loc {
-            pointer: loc.pointer.clone(),
-            ..loc.clone()
-        };
         for b in &bindings {
-            add_record(ev, fc, b, n, loc.clone(), &get, rejected_ids);
+            add_record(ev, fc, b, n, *loc, &get, rejected_ids);
         }
     }
     total

@@ -139,46 +139,87 @@ pub struct Step {
     pub filter: Option<Cond>,
 }
 
-/// Parent id -> child rows of one relation.
-type Children = HashMap<Box<str>, Vec<u32>>;
+/// Child rows of one relation grouped by parent row (compressed sparse rows).
+#[derive(Debug, Default)]
+struct Children {
+    /// `kids[starts[p]..starts[p + 1]]` are the children of parent row `p`.
+    starts: Vec<u32>,
+    kids: Vec<u32>,
+}
 
-/// Indexes from (table, via field) to parent id -> child rows.
+/// Indexes from (child table, via field) to the child rows of each parent row.
 #[derive(Debug, Default)]
 pub struct RelIndex {
     map: HashMap<(&'static str, usize), Children>,
 }
 
 impl RelIndex {
-    /// Build the indexes the steps need.
+    /// Build the indexes the steps need. A child whose reference names no parent is
+    /// left out (the reader has rejected it as a dangling reference).
     pub fn build(ev: &Evidence, steps: &[(&'static str, usize)]) -> RelIndex {
         let mut map = HashMap::default();
         for &(table, via) in steps {
             if map.contains_key(&(table, via)) {
                 continue;
             }
-            let mut idx: Children = HashMap::default();
-            if let Some(t) = ev.table(table) {
+            let mut idx = Children::default();
+            if let Some(t) = ev.table(table)
+                && let Some(parent) = t
+                    .def
+                    .fields
+                    .get(via)
+                    .and_then(|f| f.refers_to)
+                    .and_then(|p| ev.table(p))
+            {
+                let n = parent.len();
+                let mut parent_of: Vec<u32> = Vec::with_capacity(t.len());
+                let mut counts = vec![0u32; n + 1];
                 for row in 0..t.len() as u32 {
-                    if !t.live(row) {
-                        continue;
+                    let p = if t.live(row) {
+                        t.get(row, via).text().and_then(|k| parent.row_of(k.trim()))
+                    } else {
+                        None
+                    };
+                    let p = p.unwrap_or(u32::MAX);
+                    if let Some(c) = counts.get_mut(p as usize) {
+                        *c += 1;
                     }
-                    if let Some(k) = t.get(row, via).text() {
-                        idx.entry(k.trim().into()).or_default().push(row);
+                    parent_of.push(p);
+                }
+                let mut starts = Vec::with_capacity(n + 1);
+                let mut acc = 0u32;
+                for c in counts.iter().take(n) {
+                    starts.push(acc);
+                    acc += c;
+                }
+                starts.push(acc);
+                let mut fill = starts.clone();
+                let mut kids = vec![0u32; acc as usize];
+                for (row, &p) in parent_of.iter().enumerate() {
+                    if let Some(f) = fill.get_mut(p as usize) {
+                        if let Some(k) = kids.get_mut(*f as usize) {
+                            *k = row as u32;
+                        }
+                        *f += 1;
                     }
                 }
+                idx = Children { starts, kids };
             }
             map.insert((table, via), idx);
         }
         RelIndex { map }
     }
 
-    /// Rows of `step.table` linked to `parent_id` (before the step's filter).
-    pub fn children(&self, step: &Step, parent_id: &str) -> &[u32] {
-        self.map
-            .get(&(step.table.name, step.via))
-            .and_then(|m| m.get(parent_id))
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
+    /// Rows of `step.table` linked to a parent row (before the step's filter).
+    pub fn children(&self, step: &Step, parent_row: u32) -> &[u32] {
+        let Some(c) = self.map.get(&(step.table.name, step.via)) else {
+            return &[];
+        };
+        let p = parent_row as usize;
+        match (c.starts.get(p), c.starts.get(p + 1)) {
+            (Some(&a), Some(&b)) => c.kids.get(a as usize..b as usize).unwrap_or(&[]),
+            _ => &[],
+        }
     }
 }
 
@@ -208,12 +249,8 @@ impl EvalCtx<'_> {
                 return vec![];
             };
             let mut next = Vec::new();
-            for (tn, r) in &frontier {
-                let Some(pt) = self.ev.table(tn) else {
-                    continue;
-                };
-                let id = pt.id(*r);
-                for &c in self.rel.children(step, id) {
+            for (_, r) in &frontier {
+                for &c in self.rel.children(step, *r) {
                     if step
                         .filter
                         .as_ref()
@@ -388,18 +425,30 @@ pub fn compile_path(
             return None;
         };
         let via = ctx.field(table, via_name, &format!("{p}/via"))?;
-        if let Some(target) = table.fields.get(via).and_then(|f| f.refers_to)
-            && target != prev.name
-        {
-            ctx.err(
-                Code::BadValue,
-                &format!("{p}/via"),
-                format!(
-                    "`{}.{via_name}` refers to `{target}`, not to `{}`",
-                    table.name, prev.name
-                ),
-            );
-            ok = false;
+        match table.fields.get(via).and_then(|f| f.refers_to) {
+            Some(target) if target == prev.name => {}
+            Some(target) => {
+                ctx.err(
+                    Code::BadValue,
+                    &format!("{p}/via"),
+                    format!(
+                        "`{}.{via_name}` refers to `{target}`, not to `{}`",
+                        table.name, prev.name
+                    ),
+                );
+                ok = false;
+            }
+            None => {
+                ctx.err(
+                    Code::BadValue,
+                    &format!("{p}/via"),
+                    format!(
+                        "`{}.{via_name}` is not a reference field; `via` names the field of `{}` that holds the id of a `{}` record",
+                        table.name, table.name, prev.name
+                    ),
+                );
+                ok = false;
+            }
         }
         let filter = match m.get("where") {
             Some(w) => match ctx.cond(w, table, &format!("{p}/where")) {
