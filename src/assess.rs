@@ -41,6 +41,8 @@ pub struct Scope {
     pub period: Period,
     /// Frameworks selected (empty: all).
     pub frameworks: Vec<String>,
+    /// An auditor's sample: its check evaluates only the sampled records.
+    pub sample: Option<crate::sample::Sample>,
 }
 
 /// One judged record, as reported (non-pass verdicts are kept).
@@ -118,6 +120,8 @@ pub struct CheckResult {
     /// Limit of a deadline check, as text.
     #[serde(skip)]
     pub limit: Option<String>,
+    /// The auditor's sample this check was restricted to (`check --sample`).
+    pub sample: Option<crate::sample::SampleInfo>,
 }
 
 /// A control's result.
@@ -272,7 +276,12 @@ pub fn apply_period(ev: &mut Evidence, period: Period) {
                 let Some(loc) = t.loc(row) else {
                     continue;
                 };
-                if ev.primary.get(loc.file as usize).copied().flatten() == Some(*name)
+                let rejected = ev
+                    .rejected_keys
+                    .get(loc.file as usize)
+                    .is_some_and(|k| k.contains(&loc.line));
+                if !rejected
+                    && ev.primary.get(loc.file as usize).copied().flatten() == Some(*name)
                     && let Some(c) = out_of_period.get_mut(loc.file as usize)
                 {
                     *c += 1;
@@ -305,7 +314,33 @@ pub fn assess(cat: &Catalog, ev: &Evidence, scope: &Scope) -> Assessment {
     let mut warnings = Vec::new();
     let mut results = Vec::new();
     for c in &checks {
-        results.push(run_check(c, &ctx, &mut warnings));
+        let sample = scope.sample.as_ref().filter(|s| s.data.check == c.id);
+        results.push(run_check(c, &ctx, sample, &mut warnings));
+    }
+    // One warning per unmapped field, naming the checks that read it.
+    let mut unmapped: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    warnings.retain(|d| {
+        if d.code == Code::MissingColumn && d.file.is_empty() {
+            if let Some((field, check)) = d.message.split_once('\u{0}') {
+                unmapped
+                    .entry(field.to_string())
+                    .or_default()
+                    .push(check.to_string());
+            }
+            false
+        } else {
+            true
+        }
+    });
+    for (field, checks) in unmapped {
+        warnings.push(Diagnostic::warning(
+            Code::MissingColumn,
+            "sources",
+            format!(
+                "`{field}` is not provided by any source, so it is missing on every record; read by {}",
+                checks.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+            ),
+        ));
     }
     let mut controls = Vec::new();
     let mut frameworks = Vec::new();
@@ -342,7 +377,12 @@ pub fn assess(cat: &Catalog, ev: &Evidence, scope: &Scope) -> Assessment {
     }
 }
 
-fn run_check(c: &Check, ctx: &EvalCtx<'_>, warnings: &mut Vec<Diagnostic>) -> CheckResult {
+fn run_check(
+    c: &Check,
+    ctx: &EvalCtx<'_>,
+    sample: Option<&crate::sample::Sample>,
+    warnings: &mut Vec<Diagnostic>,
+) -> CheckResult {
     let mut r = CheckResult {
         id: c.id.clone(),
         title: c.title.clone(),
@@ -364,6 +404,7 @@ fn run_check(c: &Check, ctx: &EvalCtx<'_>, warnings: &mut Vec<Diagnostic>) -> Ch
         records: Vec::new(),
         elapsed: Vec::new(),
         limit: None,
+        sample: None,
     };
     let Some(t) = ctx.ev.table(c.table.name) else {
         r.error = Some(format!(
@@ -394,21 +435,17 @@ fn run_check(c: &Check, ctx: &EvalCtx<'_>, warnings: &mut Vec<Diagnostic>) -> Ch
         for &f in fields {
             if !tt.provided.get(f).copied().unwrap_or(false) {
                 let name = tt.def.fields.get(f).map(|x| x.name).unwrap_or("?");
-                warnings.push(
-                    Diagnostic::warning(
-                        Code::MissingColumn,
-                        c.origin.file.clone(),
-                        format!(
-                            "check `{}` reads `{tn}.{name}`, which no source maps: every value is missing",
-                            c.id
-                        ),
-                    )
-                    .at(c.origin.line, 0),
-                );
+                // Collected per field and reported once, naming every check that reads it.
+                warnings.push(Diagnostic::warning(
+                    Code::MissingColumn,
+                    "",
+                    format!("{tn}.{name}\u{0}{}", c.id),
+                ));
             }
         }
     }
     let mut outs: Vec<Outcome> = Vec::new();
+    let mut sampling = sample.map(crate::sample::Sampling::new);
     let aggregate = c.rule.aggregate();
     let mut rows = Vec::new();
     for row in 0..t.len() as u32 {
@@ -427,6 +464,12 @@ fn run_check(c: &Check, ctx: &EvalCtx<'_>, warnings: &mut Vec<Diagnostic>) -> Ch
         // Outcomes are tallied as they come: memory holds only non-passing records.
         c.rule.evaluate(ctx, t, row, &mut outs);
         for o in outs.drain(..) {
+            // With a sample, only the sampled records are judged.
+            if let Some(s) = &mut sampling
+                && !s.keep(ctx.ev, &o)
+            {
+                continue;
+            }
             tally(&mut r, c, ctx, o);
         }
     }
@@ -436,12 +479,25 @@ fn run_check(c: &Check, ctx: &EvalCtx<'_>, warnings: &mut Vec<Diagnostic>) -> Ch
             tally(&mut r, c, ctx, o);
         }
     }
+    if let Some(s) = sampling {
+        let (info, notes) = s.finish();
+        for m in notes {
+            warnings.push(Diagnostic::warning(Code::BadValue, info.file.clone(), m));
+        }
+        r.sample = Some(info);
+    }
     // Rejected records of the tables whose records the check judges (its population,
     // or the related records an each-linked check reaches) are exceptions: they could
     // have entered it. (A rejected related record of other rules cannot make a record
     // pass: its absence already fails closed.)
     let mut read_tables = vec![c.table.name];
-    read_tables.extend(c.rule.judged_table());
+    if c.rule.judged_table().is_some() {
+        // Each-linked: a rejected record anywhere on the path hides the records behind it.
+        let mut rels = Vec::new();
+        c.rule.relations(&mut rels);
+        read_tables.extend(rels.iter().map(|(t, _)| *t));
+    }
+    read_tables.sort_unstable();
     read_tables.dedup();
     for rj in ctx
         .ev

@@ -174,6 +174,8 @@ pub struct Diags {
     pub items: Vec<Diagnostic>,
     /// Errors beyond the limit, counted but not kept.
     pub dropped: u64,
+    /// Warnings beyond the limit, counted but not kept.
+    pub dropped_warnings: u64,
 }
 
 /// How many diagnostics are kept; beyond it they are only counted.
@@ -184,8 +186,10 @@ impl Diags {
     pub fn push(&mut self, d: Diagnostic) {
         if self.items.len() < MAX_KEPT {
             self.items.push(d);
-        } else {
+        } else if d.level == Level::Error {
             self.dropped += 1;
+        } else {
+            self.dropped_warnings += 1;
         }
     }
 
@@ -209,20 +213,29 @@ impl Diags {
             self.push(d);
         }
         self.dropped += other.dropped;
+        self.dropped_warnings += other.dropped_warnings;
     }
 
     /// Sorted, with a closing note when some were only counted.
     pub fn finish(mut self) -> Vec<Diagnostic> {
         self.items.sort();
-        if self.dropped > 0 {
-            self.items.push(Diagnostic::error(
+        if self.dropped + self.dropped_warnings > 0 {
+            let d = Diagnostic::error(
                 Code::TooManyErrors,
                 "-",
                 format!(
-                    "{} more problem(s) not listed (at most {MAX_KEPT} are kept)",
-                    self.dropped
+                    "{} more error(s) and {} more warning(s) not listed (at most {MAX_KEPT} are kept)",
+                    self.dropped, self.dropped_warnings
                 ),
-            ));
+            );
+            self.items.push(if self.dropped > 0 {
+                d
+            } else {
+                Diagnostic {
+                    level: Level::Warning,
+                    ..d
+                }
+            });
         }
         self.items
     }

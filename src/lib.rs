@@ -12,9 +12,12 @@
 pub mod assess;
 pub mod catalog;
 pub mod diag;
+pub mod diff;
 pub mod evidence;
+pub mod explain;
 pub mod report;
 pub mod rules;
+pub mod sample;
 pub mod schema;
 pub mod time;
 pub mod waivers;
@@ -52,6 +55,8 @@ pub struct CheckOptions {
     pub entity: Option<String>,
     /// Waivers file, if any.
     pub waivers: Option<PathBuf>,
+    /// Sample file (`evidentia sample`): evaluate only the sampled records of its check.
+    pub sample: Option<PathBuf>,
 }
 
 /// A finished run.
@@ -63,6 +68,8 @@ pub struct RunOutput {
     pub gate: Gate,
     /// Input errors tolerated by `--keep-going`, and warnings.
     pub diagnostics: Vec<Diagnostic>,
+    /// Owner and due date of exception records that are findings (for the POA&M).
+    pub remediations: report::oscal::Remediations,
 }
 
 impl RunOutput {
@@ -97,6 +104,10 @@ pub fn run_check(opts: &CheckOptions) -> Result<RunOutput, Vec<Diagnostic>> {
         Some(p) => waivers::load(p, &cat, &mut diags),
         None => Vec::new(),
     };
+    let sample = opts
+        .sample
+        .as_deref()
+        .and_then(|p| sample::load_checked(p, &cat, &opts.frameworks, &mut diags));
     if diags.has_errors() {
         return Err(diags.finish());
     }
@@ -108,9 +119,11 @@ pub fn run_check(opts: &CheckOptions) -> Result<RunOutput, Vec<Diagnostic>> {
         as_of: opts.as_of,
         period: opts.period,
         frameworks: opts.frameworks.clone(),
+        sample,
     };
     let checks = assess::selected_checks(&cat, &scope.frameworks);
-    let needs = assess::needs(&checks);
+    let mut needs = assess::needs(&checks);
+    report::oscal::extend_needs(&mut needs);
     let mut ev = evidence::read::load(&sources, &needs);
     let ev_diags = std::mem::take(&mut ev.diags);
     if ev_diags.has_errors() && !opts.keep_going {
@@ -124,10 +137,12 @@ pub fn run_check(opts: &CheckOptions) -> Result<RunOutput, Vec<Diagnostic>> {
         assessment.warnings.extend(w);
     }
     let gate = report::gate(&assessment, opts.fail_on, opts.allow_empty);
+    let remediations = report::oscal::remediations(&assessment, &ev);
     Ok(RunOutput {
         assessment,
         gate,
         diagnostics: ev_diags.finish(),
+        remediations,
     })
 }
 
@@ -138,7 +153,8 @@ pub fn parse_instant(s: &str) -> Result<Ts, String> {
         dates: Some(time::DateSemantics::StartOfDay),
         ..TsFormat::default()
     };
-    if s.len() > 10 && !s.ends_with('Z') && !s.ends_with('z') && !s[10..].contains(['+', '-']) {
+    let after_date = s.get(10..).unwrap_or("");
+    if s.len() > 10 && !s.ends_with('Z') && !s.ends_with('z') && !after_date.contains(['+', '-']) {
         return Err(format!("`{s}` has no UTC offset: write e.g. {s}Z"));
     }
     parse_ts(s, &fmt).map_err(|e| e.to_string())

@@ -14,6 +14,8 @@ use evidentia::report::{self, FailOn, Format};
 use evidentia::time::Ts;
 use evidentia::{CheckOptions, parse_instant, parse_period};
 
+mod auditor;
+
 #[derive(Parser)]
 #[command(
     name = "evidentia",
@@ -34,6 +36,27 @@ enum Cmd {
         #[command(subcommand)]
         cmd: CatalogCmd,
     },
+    /// Verify an output folder: hashes of outputs and inputs, and a re-run of the
+    /// recorded command line giving byte-identical outputs (exit 0 all match, 1 a
+    /// difference, 2 no valid manifest.json).
+    Verify(VerifyArgs),
+    /// One record: every check that applies and every one that does not (and why),
+    /// each computed value, the verdict, the controls it feeds.
+    Explain(auditor::ExplainArgs),
+    /// Draw a reproducible random sample of a check's population (seeded) into a
+    /// sample file for `check --sample`.
+    Sample(auditor::SampleArgs),
+    /// What changed between two report.json: exceptions, controls, catalog, inputs.
+    Diff(auditor::DiffArgs),
+}
+
+#[derive(clap::Args)]
+struct VerifyArgs {
+    /// The output folder holding manifest.json and SHA256SUMS.
+    dir: PathBuf,
+    /// Folder the check ran in: relative paths in the manifest are taken from here.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    root: PathBuf,
 }
 
 #[derive(Subcommand)]
@@ -51,6 +74,9 @@ enum CatalogCmd {
     Validate(CatalogArgs),
     /// The control matrix across frameworks.
     Crosswalk(CatalogArgs),
+    /// Take the official title, statement and parameters of a framework's controls
+    /// from an OSCAL catalog or resolved-profile catalog into a generated file.
+    ImportOscal(auditor::ImportOscalArgs),
 }
 
 #[derive(clap::Args)]
@@ -86,7 +112,8 @@ struct CheckArgs {
     /// Assess only this framework (repeatable).
     #[arg(long = "framework", value_name = "ID")]
     frameworks: Vec<String>,
-    /// Outputs, comma-separated: text, json, csv, ids, or all [default: text,json,csv].
+    /// Outputs, comma-separated: text, json, csv, ids, html, md, oscal, poam, or all [default: text,json,csv].
+    /// manifest.json and SHA256SUMS are written with any file output.
     #[arg(long)]
     format: Option<String>,
     /// Folder for report files [default: out].
@@ -104,6 +131,9 @@ struct CheckArgs {
     /// Pass the gate even when no record was evaluated.
     #[arg(long)]
     allow_empty: bool,
+    /// Sample file from `evidentia sample`: evaluate only the sampled records of its check.
+    #[arg(long, value_name = "FILE")]
+    sample: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -111,6 +141,10 @@ fn main() -> ExitCode {
     let code = match cli.cmd {
         Cmd::Check(a) => check(a),
         Cmd::Catalog { cmd } => catalog(cmd),
+        Cmd::Verify(a) => verify(a),
+        Cmd::Explain(a) => auditor::explain(a),
+        Cmd::Sample(a) => auditor::sample(a),
+        Cmd::Diff(a) => auditor::diff(a),
     };
     ExitCode::from(code)
 }
@@ -120,6 +154,7 @@ fn catalog(cmd: CatalogCmd) -> u8 {
     let args = match &cmd {
         CatalogCmd::List(a) | CatalogCmd::Validate(a) | CatalogCmd::Crosswalk(a) => a,
         CatalogCmd::Show { args, .. } => args,
+        CatalogCmd::ImportOscal(a) => return auditor::import_oscal(a),
     };
     let json = match args.format.as_str() {
         "json" => true,
@@ -153,6 +188,7 @@ fn catalog(cmd: CatalogCmd) -> u8 {
                 ));
             }
         },
+        CatalogCmd::ImportOscal(_) => return 0,
         CatalogCmd::Crosswalk(_) => {
             if json {
                 pretty(&listing::crosswalk_json(&cat))
@@ -273,6 +309,14 @@ fn check(a: CheckArgs) -> u8 {
         Ok(c) => c,
         Err(code) => return code,
     };
+    // For manifest.json: the command line as given and the settings file read.
+    let argv: Vec<String> = std::env::args_os()
+        .map(|s| s.to_string_lossy().into_owned())
+        .collect();
+    let settings_path = a
+        .config
+        .clone()
+        .or_else(|| Some(PathBuf::from("evidentia.yaml")).filter(|p| p.exists()));
     let controls = a
         .controls
         .or(cfg.controls)
@@ -310,7 +354,11 @@ fn check(a: CheckArgs) -> u8 {
         } else {
             match Format::parse(f) {
                 Some(x) => formats.push(x),
-                None => return usage(&format!("--format `{f}`: use text, json, csv, ids or all")),
+                None => {
+                    return usage(&format!(
+                        "--format `{f}`: use text, json, csv, ids, html, md, oscal, poam or all"
+                    ));
+                }
             }
         }
     }
@@ -348,19 +396,54 @@ fn check(a: CheckArgs) -> u8 {
         allow_empty: a.allow_empty,
         entity,
         waivers,
+        sample: a.sample,
     };
     let out = match evidentia::run_check(&opts) {
         Ok(o) => o,
         Err(diags) => {
             let n = diags
                 .iter()
-                .filter(|d| d.level == evidentia::diag::Level::Error)
-                .count();
+                .filter(|d| {
+                    d.level == evidentia::diag::Level::Error
+                        && d.code != evidentia::diag::Code::TooManyErrors
+                })
+                .count()
+                + diags
+                    .iter()
+                    .find(|d| d.code == evidentia::diag::Code::TooManyErrors)
+                    .map(|d| {
+                        d.message
+                            .split_whitespace()
+                            .next()
+                            .and_then(|x| x.parse::<usize>().ok())
+                            .unwrap_or(0)
+                    })
+                    .unwrap_or(0);
+            let input_errors = diags.iter().any(|d| {
+                use evidentia::diag::Code as C;
+                matches!(
+                    d.code,
+                    C::UnparseableValue
+                        | C::NaiveTimestamp
+                        | C::DanglingReference
+                        | C::RaggedRow
+                        | C::MissingId
+                        | C::DuplicateRecord
+                        | C::InvalidUtf8
+                        | C::CsvSyntax
+                        | C::JsonSyntax
+                )
+            });
             for d in &diags {
                 eprintln!("{d}");
             }
             eprintln!(
-                "evidentia: {n} error(s); nothing was evaluated (use --keep-going to evaluate the rest of an export)"
+                "evidentia: {n} error(s); nothing was evaluated{}",
+                if input_errors {
+                    " (use --keep-going to evaluate the rest of the export and count rejected records as exceptions)"
+                } else {
+                    ""
+                }
             );
             return 2;
         }
@@ -368,6 +451,7 @@ fn check(a: CheckArgs) -> u8 {
     for d in &out.diagnostics {
         eprintln!("{d}");
     }
+    let mut written: Vec<(&str, Vec<u8>)> = Vec::new();
     for f in &formats {
         let bytes = match f {
             Format::Text => {
@@ -380,11 +464,37 @@ fn check(a: CheckArgs) -> u8 {
             Format::Json => report::json::render(&out.assessment, &out.gate),
             Format::Csv => report::csv::render(&out.assessment),
             Format::Ids => report::csv::render_ids(&out.assessment),
+            Format::Html => report::html::render(&out.assessment, &out.gate),
+            Format::Md => report::markdown::render(&out.assessment, &out.gate),
+            Format::Oscal => report::oscal::render(&out.assessment, &out.gate),
+            Format::Poam => report::oscal::render_poam(&out.assessment, &out.remediations),
         };
         let Some(name) = f.file_name() else { continue };
         if let Err(e) = write_atomic(&out_dir, name, &bytes) {
             eprintln!("error[io]: {}: {e}", out_dir.join(name).display());
             return 2;
+        }
+        written.push((name, bytes));
+    }
+    // The evidence bundle: manifest.json and SHA256SUMS whenever a file was written.
+    if !written.is_empty() {
+        use report::manifest::{MANIFEST, RunInfo, SUMS, manifest, sha256sums};
+        let run = RunInfo {
+            argv: &argv,
+            settings: settings_path.as_deref(),
+            sources: &opts.sources,
+            waivers: opts.waivers.as_deref(),
+        };
+        let mut files: Vec<(&str, &[u8])> =
+            written.iter().map(|(n, b)| (*n, b.as_slice())).collect();
+        let man = manifest(&out.assessment, &run, &files);
+        files.push((MANIFEST, &man));
+        let sums = sha256sums(&files);
+        for (name, bytes) in [(MANIFEST, &man), (SUMS, &sums)] {
+            if let Err(e) = write_atomic(&out_dir, name, bytes) {
+                eprintln!("error[io]: {}: {e}", out_dir.join(name).display());
+                return 2;
+            }
         }
     }
     if !out.gate.passed && !formats.contains(&Format::Text) {
@@ -395,6 +505,77 @@ fn check(a: CheckArgs) -> u8 {
     out.exit_code() as u8
 }
 
+/// `evidentia verify DIR`: recompute the hashes the manifest records, re-run the
+/// recorded command line into a temporary folder and compare the outputs byte for byte.
+fn verify(a: VerifyArgs) -> u8 {
+    use report::manifest;
+    let m = match manifest::load(&a.dir) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("error[manifest]: {e}");
+            return 2;
+        }
+    };
+    let mut diffs = manifest::check_hashes(&a.dir, &a.root, &m);
+    let tmp = match tempdir_for_verify() {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error[io]: cannot create a temporary folder: {e}");
+            return 2;
+        }
+    };
+    let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("evidentia"));
+    let run = std::process::Command::new(exe)
+        .args(manifest::rerun_args(&m, &tmp))
+        .current_dir(&a.root)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .output();
+    match run {
+        Ok(o) if o.status.code() == Some(2) || o.status.code().is_none() => diffs.push(format!(
+            "re-run of the recorded command line failed: {}",
+            String::from_utf8_lossy(&o.stderr).trim()
+        )),
+        Ok(_) => diffs.extend(manifest::compare_outputs(&a.dir, &tmp, &m)),
+        Err(e) => diffs.push(format!("re-run could not start: {e}")),
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+    if diffs.is_empty() {
+        println!(
+            "verified: {} output(s) and {} input and catalog file(s) match manifest.json and SHA256SUMS; the re-run at as-of {} gives byte-identical outputs",
+            m.outputs.len(),
+            m.inputs.len()
+                + m.catalog.len()
+                + 1
+                + usize::from(m.settings.is_some())
+                + usize::from(m.waivers.is_some()),
+            m.as_of
+        );
+        0
+    } else {
+        for d in &diffs {
+            println!("differs: {d}");
+        }
+        eprintln!("evidentia verify: {} difference(s)", diffs.len());
+        1
+    }
+}
+
+/// A fresh temporary folder for the re-run of `verify`.
+fn tempdir_for_verify() -> std::io::Result<PathBuf> {
+    let base = std::env::temp_dir();
+    for i in 0..1000u32 {
+        let p = base.join(format!("evidentia-verify-{}-{i}", std::process::id()));
+        match std::fs::create_dir(&p) {
+            Ok(()) => return Ok(p),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::other("no free temporary folder name"))
+}
+
 /// Refuse an output folder that is (or is inside) the controls or evidence folder.
 fn check_out_dir(
     out: &Path,
@@ -403,9 +584,13 @@ fn check_out_dir(
     data: Option<&Path>,
 ) -> Result<(), String> {
     let canon = |p: &Path| std::fs::canonicalize(p).ok();
-    let evidence_dir = data
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| sources.parent().map(Path::to_path_buf).unwrap_or_default());
+    let evidence_dir = data.map(Path::to_path_buf).unwrap_or_else(|| {
+        sources
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_path_buf()
+    });
     let out_abs = canon(out).or_else(|| {
         let parent = out
             .parent()

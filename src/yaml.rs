@@ -111,10 +111,16 @@ impl Doc {
 /// ourselves.
 fn clean_message(m: &str) -> String {
     let m = m.trim();
-    match m.rfind(" at line ") {
-        Some(i) => m[..i].to_string(),
-        None => m.to_string(),
-    }
+    let m = match m.rfind(" at line ") {
+        Some(i) => m.get(..i).unwrap_or(m),
+        None => m,
+    };
+    // Advice addressed to programmers using the YAML library is not for our users.
+    let m = match m.find("; set DuplicateKeyPolicy") {
+        Some(i) => m.get(..i).unwrap_or(m),
+        None => m,
+    };
+    m.to_string()
 }
 
 /// Escape one JSON pointer token (RFC 6901).

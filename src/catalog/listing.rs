@@ -141,7 +141,7 @@ pub fn crosswalk_json(cat: &Catalog) -> Value {
 /// The crosswalk as a text matrix.
 pub fn crosswalk_text(cat: &Catalog) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "{:<36} {:<10} {}", "from", "relation", "to");
+    let _ = writeln!(s, "{:<36} {:<10} to", "from", "relation");
     for m in &cat.crosswalk {
         let rel = serde_json::to_value(m.relation)
             .ok()

@@ -8,6 +8,7 @@
 
 pub mod filter;
 pub mod listing;
+pub mod oscal_import;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -369,6 +370,8 @@ pub struct CompileCtx<'a> {
     pub diags: &'a mut Diags,
     /// Calendars known so far (ids).
     pub calendars: &'a BTreeSet<String>,
+    /// Each calendar's zone.
+    pub calendar_zones: &'a BTreeMap<String, chrono_tz::Tz>,
 }
 
 impl CompileCtx<'_> {
@@ -624,6 +627,11 @@ pub fn load_texts(texts: &[(String, String, String)], diags: &mut Diags) -> Cata
         }
     }
     let cal_ids: BTreeSet<String> = cat.calendars.keys().cloned().collect();
+    let cal_zones: BTreeMap<String, chrono_tz::Tz> = cat
+        .calendars
+        .iter()
+        .map(|(k, c)| (k.clone(), c.zone))
+        .collect();
     // Checks.
     for (file, doc, raw) in &parsed {
         for (i, rc) in raw.checks.iter().enumerate() {
@@ -655,6 +663,7 @@ pub fn load_texts(texts: &[(String, String, String)], diags: &mut Diags) -> Cata
                 table,
                 diags,
                 calendars: &cal_ids,
+                calendar_zones: &cal_zones,
             };
             let filter = match &rc.population.filter {
                 Some(w) => match ctx.cond(w, table, "/population/where") {

@@ -266,6 +266,9 @@ pub struct Table {
     pub in_period: Vec<bool>,
     /// Canonical fields that some source provides (mapped to a column or constant).
     pub provided: Vec<bool>,
+    /// For reference fields: the parent row each row names (`u32::MAX`: none), resolved
+    /// once when references are checked.
+    pub parents: BTreeMap<usize, Vec<u32>>,
 }
 
 impl Table {
@@ -293,6 +296,7 @@ impl Table {
             dead: Vec::new(),
             in_period: Vec::new(),
             provided: vec![false; def.fields.len()],
+            parents: BTreeMap::new(),
         }
     }
 
@@ -347,16 +351,6 @@ impl Table {
         !self.dead.get(row as usize).copied().unwrap_or(true)
     }
 
-    /// Start a row: its values are then appended with `push_value` in column order and
-    /// the row finished with `commit` (or undone with `rollback`). `Err(first)` when the
-    /// id is already used.
-    pub fn check_id(&self, id: &str) -> Result<(), Loc> {
-        match self.row_of(id) {
-            Some(first) => Err(self.loc(first).unwrap_or(Loc { file: 0, line: 0 })),
-            None => Ok(()),
-        }
-    }
-
     /// Append the value of column `slot` for the row being built.
     pub fn push_value(&mut self, slot: usize, v: &Owned<'_>) {
         if let Some(c) = self.columns.get_mut(slot) {
@@ -364,22 +358,38 @@ impl Table {
         }
     }
 
-    /// Finish the row being built: every column must have one more value.
-    pub fn commit(&mut self, id: &str, loc: Loc) -> u32 {
+    /// Finish the row being built (its values appended with `push_value`, one per
+    /// column). `Err(location of the first)` when the id is already used: the caller
+    /// then undoes the values with `rollback`.
+    pub fn commit(&mut self, id: &str, loc: Loc) -> Result<u32, Loc> {
+        use hashbrown::hash_table::Entry;
         let row = self.len() as u32;
+        let Table {
+            ids, by_id, locs, ..
+        } = self;
+        match by_id.entry(
+            fx(id),
+            |&r| ids.get(r as usize) == id,
+            |&r| fx(ids.get(r as usize)),
+        ) {
+            Entry::Occupied(o) => {
+                let first = *o.get();
+                return Err(locs.get(first as usize).copied().unwrap_or(loc));
+            }
+            Entry::Vacant(v) => {
+                v.insert(row);
+            }
+        }
         for c in self.columns.iter_mut() {
             if c.len() < row as usize + 1 {
                 c.push(&Owned::Missing);
             }
         }
         self.ids.push(id);
-        let ids = &self.ids;
-        self.by_id
-            .insert_unique(fx(id), row, |&r| fx(ids.get(r as usize)));
         self.locs.push(loc);
         self.dead.push(false);
         self.in_period.push(true);
-        row
+        Ok(row)
     }
 
     /// Undo the values appended for a row that is not committed.
@@ -442,6 +452,8 @@ pub struct Evidence {
     pub diags: Diags,
     /// Per input: which rows are rejected (by line/pointer key), to count each record once.
     pub(crate) primary: Vec<Option<&'static str>>,
+    /// Per input: the keys (line, or JSON index) of its rejected records.
+    pub(crate) rejected_keys: Vec<std::collections::HashSet<u32>>,
 }
 
 impl Evidence {

@@ -55,6 +55,86 @@ impl<R: Read> Hashing<R> {
     }
 }
 
+/// A reader fed by a thread that reads the file and hashes it: SHA-256 runs on the
+/// other core while this one parses.
+struct Pipe {
+    rx: std::sync::mpsc::Receiver<io::Result<Vec<u8>>>,
+    chunk: Vec<u8>,
+    pos: usize,
+}
+
+impl Read for Pipe {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.pos >= self.chunk.len() {
+            match self.rx.recv() {
+                Ok(Ok(c)) => {
+                    self.chunk = c;
+                    self.pos = 0;
+                }
+                Ok(Err(e)) => return Err(e),
+                Err(_) => return Ok(0),
+            }
+        }
+        let rest = self.chunk.get(self.pos..).unwrap_or(&[]);
+        let n = rest.len().min(buf.len());
+        if let (Some(dst), Some(src)) = (buf.get_mut(..n), rest.get(..n)) {
+            dst.copy_from_slice(src);
+        }
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+/// Read `f` on a second thread, hashing every byte, and hand the bytes to `parse`.
+/// Returns what `parse` returns and the file's SHA-256 (all bytes, even those `parse`
+/// did not consume).
+fn read_hashed<T>(f: File, parse: impl FnOnce(&mut Pipe) -> T) -> (T, io::Result<String>) {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(8);
+    std::thread::scope(|s| {
+        let hasher = s.spawn(move || -> io::Result<String> {
+            let mut f = f;
+            let mut hash = Sha256::new();
+            let mut open = true;
+            loop {
+                let mut chunk = vec![0u8; 1 << 20];
+                let mut filled = 0;
+                while filled < chunk.len() {
+                    match f.read(chunk.get_mut(filled..).unwrap_or(&mut [])) {
+                        Ok(0) => break,
+                        Ok(n) => filled += n,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => {
+                            let msg = e.to_string();
+                            let _ = tx.send(Err(e));
+                            return Err(io::Error::other(msg));
+                        }
+                    }
+                }
+                if filled == 0 {
+                    return Ok(hex(&hash.finalize()));
+                }
+                chunk.truncate(filled);
+                hash.update(&chunk);
+                if open && tx.send(Ok(chunk)).is_err() {
+                    // The parser stopped early: keep hashing the rest.
+                    open = false;
+                }
+            }
+        });
+        let mut pipe = Pipe {
+            rx,
+            chunk: Vec::new(),
+            pos: 0,
+        };
+        let out = parse(&mut pipe);
+        drop(pipe);
+        let h = hasher
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("hashing thread failed")));
+        (out, h)
+    })
+}
+
 /// Lower-case hex of bytes.
 pub fn hex(b: &[u8]) -> String {
     let mut s = String::with_capacity(b.len() * 2);
@@ -138,6 +218,7 @@ pub fn load(sources: &[TableSource], needs: &Needs) -> Evidence {
                 records_pointer: None,
             });
             ev.primary.push(Some(s.def.name));
+            ev.rejected_keys.push(HashSet::new());
             let mut binds: Vec<&TableSource> = vec![s];
             binds.extend(derived.iter().copied());
             read_file(&mut ev, file_idx, path, &binds, &mut rejected_ids);
@@ -185,10 +266,6 @@ fn read_file(
             return;
         }
     };
-    let mut reader = Hashing {
-        inner: BufReader::with_capacity(1 << 20, f),
-        hash: Sha256::new(),
-    };
     let Some(format) = binds.first().map(|b| b.format) else {
         return;
     };
@@ -200,22 +277,30 @@ fn read_file(
         rejected_recs: HashSet::new(),
         diags: &mut diags,
     };
-    let rows_read = match format {
-        Format::Csv => read_csv(&mut reader, binds, ev, &mut fc, rejected_ids),
+    let (rows_read, hash) = read_hashed(f, |reader| match format {
+        Format::Csv => read_csv(reader, binds, ev, &mut fc, rejected_ids),
         Format::Json | Format::Ndjson => {
-            read_json(&mut reader, format, binds, ev, &mut fc, rejected_ids)
+            read_json(reader, format, binds, ev, &mut fc, rejected_ids)
         }
-    };
+    });
     let rejected = fc.rejected_recs.len() as u64;
+    let keys: HashSet<u32> = fc
+        .rejected_recs
+        .iter()
+        .map(|&k| u32::try_from(k).unwrap_or(u32::MAX))
+        .collect();
     let records_pointer = fc.records_pointer.take();
     ev.diags = diags;
-    match reader.finish() {
+    match hash {
         Ok(h) => {
             if let Some(inp) = ev.inputs.get_mut(file_idx as usize) {
                 inp.sha256 = h;
                 inp.rows_read = rows_read;
                 inp.rows_rejected = rejected;
                 inp.records_pointer = records_pointer;
+                if let Some(k) = ev.rejected_keys.get_mut(file_idx as usize) {
+                    *k = keys;
+                }
             }
         }
         Err(e) => ev.diags.push(Diagnostic::error(
@@ -386,19 +471,29 @@ fn read_csv<R: Read>(
     rejected_ids: &mut BTreeMap<&'static str, HashSet<Box<str>>>,
 ) -> u64 {
     let delim = binds.first().map(|b| b.delimiter).unwrap_or(b',');
+    // Records end at `\n` only: with the crate's CRLF mode the line of a record after a
+    // CRLF is counted one short. A `\r` before the `\n` stays on the last field and is
+    // stripped there (`last_field`).
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .delimiter(delim)
+        .terminator(csv::Terminator::Any(b'\n'))
         .from_reader(reader);
     let mut rec = csv::ByteRecord::new();
     // Header.
     let headers: Vec<String> = match rdr.read_byte_record(&mut rec) {
         Ok(true) => {
             let mut hs = Vec::new();
+            let last = rec.len().saturating_sub(1);
             for (i, h) in rec.iter().enumerate() {
                 let h = if i == 0 {
                     h.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(h)
+                } else {
+                    h
+                };
+                let h = if i == last {
+                    h.strip_suffix(b"\r").unwrap_or(h)
                 } else {
                     h
                 };
@@ -449,11 +544,33 @@ fn read_csv<R: Read>(
             bindings.push(b);
         }
     }
-    if bindings.len() != binds.len() {
-        // A missing column makes every row unreadable; the error says so once.
-        return 0;
-    }
     let ncols = headers.len();
+    if bindings.len() != binds.len() {
+        // A missing column makes every row unreadable: the error says why once, and every
+        // row is counted as read and rejected (with --keep-going each is an exception).
+        let mut n = 0u64;
+        while let Ok(true) = rdr.read_byte_record(&mut rec) {
+            if rec.len() == 1 && rec.get(0).is_some_and(|f| f.is_empty() || f == b"\r") {
+                continue;
+            }
+            n += 1;
+            let line = rec.position().map(|p| p.line()).unwrap_or(0);
+            fc.rejected_recs.insert(line);
+            if let Some(b) = binds.first() {
+                ev.rejected.push(Rejected {
+                    table: b.def.name.to_string(),
+                    record_id: None,
+                    diagnostic: Diagnostic::error(
+                        Code::MissingColumn,
+                        &fc.file,
+                        "record not read: a mapped column is missing from the header",
+                    )
+                    .at(line, 0),
+                });
+            }
+        }
+        return n;
+    }
     let mut n: u64 = 0;
     loop {
         match rdr.read_byte_record(&mut rec) {
@@ -461,10 +578,9 @@ fn read_csv<R: Read>(
             Ok(false) => break,
             Err(e) => {
                 let line = e.position().map(|p| p.line()).unwrap_or(0);
-                fc.diags
-                    .push(Diagnostic::error(Code::CsvSyntax, &fc.file, format!("{e}")).at(line, 0));
                 n += 1;
-                fc.rejected_recs.insert(n);
+                let d = Diagnostic::error(Code::CsvSyntax, &fc.file, format!("{e}")).at(line, 0);
+                reject_line(ev, fc, binds, line, d);
                 if matches!(e.kind(), csv::ErrorKind::Io(_)) {
                     break;
                 }
@@ -475,7 +591,7 @@ fn read_csv<R: Read>(
         let line = rec.position().map(|p| p.line()).unwrap_or(0);
         if rec.len() != ncols {
             // A trailing blank line reads as a one-field empty record: not a row.
-            if rec.len() == 1 && rec.get(0).is_some_and(|f| f.is_empty()) {
+            if rec.len() == 1 && rec.get(0).is_some_and(|f| f.is_empty() || f == b"\r") {
                 n -= 1;
                 continue;
             }
@@ -485,7 +601,7 @@ fn read_csv<R: Read>(
                 format!("row has {} fields; the header has {ncols}", rec.len()),
             )
             .at(line, 0);
-            reject_all(ev, fc, &bindings, n, None, d);
+            reject_all(ev, fc, &bindings, line, None, d);
             continue;
         }
         let loc = Loc {
@@ -499,14 +615,14 @@ fn read_csv<R: Read>(
                 Getter::Cols(cols, _) => {
                     if cols.len() == 1 {
                         let c = cols.first().copied().unwrap_or(0);
-                        let b = rec.get(c).unwrap_or(b"");
+                        let b = last_field(rec.get(c).unwrap_or(b""), c + 1 == ncols);
                         std::str::from_utf8(b)
                             .map(|s| Cell::Str(Cow::Borrowed(s)))
                             .map_err(|_| c)
                     } else {
                         let mut v = Vec::new();
                         for &c in cols {
-                            let b = rec.get(c).unwrap_or(b"");
+                            let b = last_field(rec.get(c).unwrap_or(b""), c + 1 == ncols);
                             v.push(Cow::Borrowed(std::str::from_utf8(b).map_err(|_| c)?));
                         }
                         Ok(Cell::Many(v))
@@ -516,10 +632,49 @@ fn read_csv<R: Read>(
             }
         };
         for b in &bindings {
-            add_record(ev, fc, b, n, loc.clone(), &get, rejected_ids);
+            add_record(ev, fc, b, line, loc, &get, rejected_ids);
         }
     }
     n
+}
+
+/// serde_json's message without its own " at line N column M" (we print the position,
+/// which for NDJSON is the file's line, not the line inside the record).
+fn json_message(e: &serde_json::Error) -> String {
+    let m = e.to_string();
+    match m.rfind(" at line ") {
+        Some(i) => m.get(..i).unwrap_or(&m).to_string(),
+        None => m,
+    }
+}
+
+/// Reject a record that could not even be read (fail closed: it is reported as rejected
+/// for the file's own table).
+fn reject_line(
+    ev: &mut Evidence,
+    fc: &mut FileCtx<'_>,
+    binds: &[&TableSource],
+    n: u64,
+    d: Diagnostic,
+) {
+    fc.rejected_recs.insert(n);
+    if let Some(b) = binds.first() {
+        ev.rejected.push(Rejected {
+            table: b.def.name.to_string(),
+            record_id: None,
+            diagnostic: d.clone(),
+        });
+    }
+    fc.diags.push(d);
+}
+
+/// The last field of a CRLF line carries the `\r`: drop it.
+fn last_field(b: &[u8], is_last: bool) -> &[u8] {
+    if is_last {
+        b.strip_suffix(b"\r").unwrap_or(b)
+    } else {
+        b
+    }
 }
 
 fn reject_all(
@@ -607,26 +762,11 @@ fn add_record<'r>(
         return;
     };
     let mut errs: Vec<Diagnostic> = Vec::new();
-    match &id {
-        None => errs.push(mk(
+    if id.is_none() {
+        errs.push(mk(
             Code::MissingId,
             format!("{}: record has no id", col_name(&b.id, "id")),
-        )),
-        Some(id) => {
-            if let Err(first) = t.check_id(id) {
-                let where_first = match &fc.records_pointer {
-                    Some(p) => format!("{p}/{}", first.line),
-                    None => format!("line {}", first.line),
-                };
-                errs.push(mk(
-                    Code::DuplicateRecord,
-                    format!(
-                        "{}: id `{id}` is already used at {where_first}",
-                        col_name(&b.id, "id")
-                    ),
-                ));
-            }
-        }
+        ));
     }
     let store = errs.is_empty();
     for (slot, &gi) in b.slot_of.iter().enumerate() {
@@ -671,8 +811,22 @@ fn add_record<'r>(
     if errs.is_empty()
         && let Some(id) = &id
     {
-        t.commit(id, loc);
-        return;
+        match t.commit(id, loc) {
+            Ok(_) => return,
+            Err(first) => {
+                let where_first = match &fc.records_pointer {
+                    Some(p) => format!("{p}/{}", first.line),
+                    None => format!("line {}", first.line),
+                };
+                errs.push(mk(
+                    Code::DuplicateRecord,
+                    format!(
+                        "{}: id `{id}` is already used at {where_first}",
+                        col_name(&b.id, "id")
+                    ),
+                ));
+            }
+        }
     }
     if store {
         t.rollback();
@@ -743,7 +897,12 @@ fn typed<'c>(
                 other => v.push(Cow::Owned(other.to_string())),
             }
         }
-        return Ok(Owned::List(v));
+        // An empty list is missing, as an empty CSV cell is.
+        return Ok(if v.is_empty() {
+            Owned::Missing
+        } else {
+            Owned::List(v)
+        });
     }
     if let (Kind::List, Cell::Many(items)) = (kind, cell) {
         let mut v = Vec::new();
@@ -755,7 +914,11 @@ fn typed<'c>(
                 }
             }
         }
-        return Ok(Owned::List(v));
+        return Ok(if v.is_empty() {
+            Owned::Missing
+        } else {
+            Owned::List(v)
+        });
     }
     if let Cell::Json(j) = cell
         && (j.is_object() || j.is_array())
@@ -899,19 +1062,16 @@ fn read_json<R: Read>(
                 )),
                 Ok(_) => {
                     bad += 1;
-                    fc.rejected_recs.insert(lineno);
-                    fc.diags.push(
+                    let d =
                         Diagnostic::error(Code::JsonSyntax, &fc.file, "line is not a JSON object")
-                            .at(lineno, 0),
-                    );
+                            .at(lineno, 0);
+                    reject_line(ev, fc, binds, lineno, d);
                 }
                 Err(e) => {
                     bad += 1;
-                    fc.rejected_recs.insert(lineno);
-                    fc.diags.push(
-                        Diagnostic::error(Code::JsonSyntax, &fc.file, format!("{e}"))
-                            .at(lineno, e.column() as u64),
-                    );
+                    let d = Diagnostic::error(Code::JsonSyntax, &fc.file, json_message(&e))
+                        .at(lineno, e.column() as u64);
+                    reject_line(ev, fc, binds, lineno, d);
                 }
             }
         }
@@ -926,16 +1086,26 @@ fn read_json<R: Read>(
             return 0;
         }
         let body = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&text);
+        if let Err(e) = std::str::from_utf8(body) {
+            let at = e.valid_up_to();
+            let before = body.get(..at).unwrap_or(&[]);
+            let line = before.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+            let col = before.iter().rev().take_while(|&&b| b != b'\n').count() as u64 + 1;
+            fc.diags.push(
+                Diagnostic::error(
+                    Code::InvalidUtf8,
+                    &fc.file,
+                    format!("not valid UTF-8 at byte {at}"),
+                )
+                .at(line, col),
+            );
+            return 0;
+        }
         let doc: J = match serde_json::from_slice(body) {
             Ok(v) => v,
             Err(e) => {
-                let code = if e.to_string().contains("UTF-8") {
-                    Code::InvalidUtf8
-                } else {
-                    Code::JsonSyntax
-                };
                 fc.diags.push(
-                    Diagnostic::error(code, &fc.file, format!("{e}"))
+                    Diagnostic::error(Code::JsonSyntax, &fc.file, json_message(&e))
                         .at(e.line() as u64, e.column() as u64),
                 );
                 return 0;
@@ -985,11 +1155,10 @@ fn read_json<R: Read>(
                 ));
             } else {
                 bad += 1;
-                fc.rejected_recs.insert(i as u64 + 1);
-                fc.diags.push(
+                let d =
                     Diagnostic::error(Code::RecordsPath, &fc.file, "record is not a JSON object")
-                        .pointer(ptr),
-                );
+                        .pointer(ptr);
+                reject_line(ev, fc, binds, i as u64, d);
             }
         }
     }
@@ -998,11 +1167,8 @@ fn read_json<R: Read>(
     }
     let total = records.len() as u64 + bad;
     for (rec, loc) in records.iter() {
-        // Record ordinal for reconciliation (unique per record): NDJSON line, JSON index + 1.
-        let n = match format {
-            Format::Ndjson => u64::from(loc.line),
-            _ => u64::from(loc.line) + 1,
-        };
+        // The record's key for reconciliation: its NDJSON line or JSON index.
+        let n = u64::from(loc.line);
         let get = |g: &Getter| -> Result<Cell<'_>, usize> {
             Ok(match g {
                 Getter::Absent | Getter::Cols(..) => Cell::Absent,
@@ -1031,6 +1197,7 @@ fn read_json<R: Read>(
 fn check_references(ev: &mut Evidence, rejected_ids: &BTreeMap<&'static str, HashSet<Box<str>>>) {
     let names: Vec<&'static str> = ev.tables.keys().copied().collect();
     let mut late: Vec<(&'static str, u32, Diagnostic)> = Vec::new();
+    let mut resolved: Vec<(&'static str, usize, Vec<u32>)> = Vec::new();
     for name in names {
         let Some(t) = ev.tables.get(name) else {
             continue;
@@ -1045,10 +1212,14 @@ fn check_references(ev: &mut Evidence, rejected_ids: &BTreeMap<&'static str, Has
             }
             let empty = HashSet::new();
             let rej = rejected_ids.get(target).unwrap_or(&empty);
+            let mut parents = Vec::with_capacity(t.len());
             for row in 0..t.len() as u32 {
+                let mut parent = u32::MAX;
                 if let Value::Text(v) = t.get(row, fi) {
                     let v = v.trim();
-                    if tt.row_of(v).is_none() && !rej.contains(v) {
+                    let found = tt.row_of(v);
+                    parent = found.unwrap_or(u32::MAX);
+                    if found.is_none() && !rej.contains(v) {
                         let loc = t.locs.get(row as usize).cloned();
                         let (file, line, ptr) = loc.map(|l| ev.position(&l)).unwrap_or_default();
                         let mut d = Diagnostic::error(
@@ -1064,7 +1235,14 @@ fn check_references(ev: &mut Evidence, rejected_ids: &BTreeMap<&'static str, Has
                         late.push((name, row, d));
                     }
                 }
+                parents.push(parent);
             }
+            resolved.push((name, fi, parents));
+        }
+    }
+    for (name, fi, parents) in resolved {
+        if let Some(t) = ev.tables.get_mut(name) {
+            t.parents.insert(fi, parents);
         }
     }
     for (name, row, d) in late {
@@ -1078,8 +1256,12 @@ fn check_references(ev: &mut Evidence, rejected_ids: &BTreeMap<&'static str, Has
             *x = true;
         }
         let id = t.id(row).to_string();
-        let file = t.locs.get(row as usize).map(|l| l.file as usize);
-        if let Some(inp) = file.and_then(|f| ev.inputs.get_mut(f)) {
+        // Count the record once per file, even if another of its tables rejected it too.
+        if let Some(l) = t.locs.get(row as usize).copied()
+            && let Some(keys) = ev.rejected_keys.get_mut(l.file as usize)
+            && keys.insert(l.line)
+            && let Some(inp) = ev.inputs.get_mut(l.file as usize)
+        {
             inp.rows_rejected += 1;
         }
         ev.rejected.push(Rejected {

@@ -26,7 +26,7 @@ const W: f64 = 680.0;
 const H: f64 = 230.0;
 const LEFT: f64 = 44.0;
 const RIGHT: f64 = 16.0;
-const TOP: f64 = 18.0;
+const TOP: f64 = 30.0;
 const BOTTOM: f64 = 52.0;
 const PASS_FILL: &str = "#a9bdd3";
 const EXC_FILL: &str = "#8c1d18";
@@ -51,8 +51,9 @@ pub fn esc(s: &str) -> String {
 
 /// The limit of a deadline check in hours, when it is exact elapsed time.
 ///
-/// `CheckResult::limit` is the text of the span (`72 h 00 min`, `45 min 00 s`, or
-/// `3 calendar days`); only exact spans have one line on an hours axis.
+/// `CheckResult::limit` is the text of the span (`72 h 00 min`, `30 d 00 h`,
+/// `45 min 00 s`, or `3 calendar days`); only exact spans have one line on an hours
+/// axis.
 pub fn exact_limit_hours(limit: &str) -> Option<f64> {
     let mut hours = 0.0;
     let mut words = limit.split_whitespace();
@@ -61,6 +62,7 @@ pub fn exact_limit_hours(limit: &str) -> Option<f64> {
         let unit = words.next()?;
         let v: f64 = n.parse().ok()?;
         hours += match unit {
+            "d" => v * 24.0,
             "h" => v,
             "min" => v / 60.0,
             "s" => v / 3600.0,
@@ -75,8 +77,8 @@ pub fn exact_limit_hours(limit: &str) -> Option<f64> {
 /// A step for about `target` ticks on `[0, max]`, from a list that reads well in hours.
 fn nice_step(max: f64, target: f64) -> f64 {
     const STEPS: &[f64] = &[
-        0.25, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 12.0, 24.0, 48.0, 72.0, 168.0, 336.0, 720.0,
-        1440.0, 2160.0, 4320.0, 8760.0,
+        0.25, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 12.0, 24.0, 48.0, 72.0, 168.0, 336.0, 720.0, 1440.0,
+        2160.0, 4320.0, 8760.0,
     ];
     let raw = max / target;
     STEPS
@@ -89,7 +91,9 @@ fn nice_step(max: f64, target: f64) -> f64 {
 /// An integer step for a count axis.
 fn count_step(max: u64) -> u64 {
     let mut step = 1;
-    for s in [1u64, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000] {
+    for s in [
+        1u64, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000,
+    ] {
         step = s;
         if max / s <= 5 {
             break;
@@ -121,7 +125,8 @@ fn svg_open(s: &mut String, label: &str) {
 /// Y axis with grid lines; returns the pixel height per count.
 fn y_axis(s: &mut String, max_count: u64) -> f64 {
     let step = count_step(max_count);
-    let top = max_count.div_ceil(step).max(1) * step;
+    // At least two steps, so a chart of ones does not fill the whole height.
+    let top = (max_count.div_ceil(step).max(1) * step).max(2);
     let plot_h = H - TOP - BOTTOM;
     let per = plot_h / top as f64;
     let mut v = 0;
@@ -166,6 +171,11 @@ fn legend(s: &mut String, items: &[(&str, String)]) {
     }
 }
 
+/// One SVG element per line, so a change to a chart reads as a small diff.
+fn one_element_per_line(svg: &str) -> String {
+    svg.replace("><", ">\n<")
+}
+
 fn hours_label(h: f64) -> String {
     format!("{} h", fmt_num(h))
 }
@@ -192,7 +202,7 @@ pub fn deadline_chart(c: &CheckResult) -> Option<Chart> {
     let ticks = (max_h / step).ceil().max(1.0);
     let x_max = ticks * step;
     // Bins are a whole fraction of a tick, so a bin never straddles a tick.
-    let per_tick = ((24.0 / ticks).floor().max(1.0)).min(8.0);
+    let per_tick = (24.0 / ticks).floor().clamp(1.0, 8.0);
     let bw = step / per_tick;
     let nbins = (x_max / bw).round() as usize;
     let mut pass = vec![0u64; nbins];
@@ -202,7 +212,11 @@ pub fn deadline_chart(c: &CheckResult) -> Option<Chart> {
         if *h < 0.0 {
             negative += 1;
         }
-        let i = ((h.max(0.0) / bw).floor() as usize).min(nbins.saturating_sub(1));
+        // Bins are closed on the right, so a record ending exactly at the limit (on
+        // time) is drawn left of the limit line.
+        let i = ((h.max(0.0) / bw).ceil() as usize)
+            .saturating_sub(1)
+            .min(nbins.saturating_sub(1));
         if *exc {
             late[i] += 1;
         } else {
@@ -228,7 +242,7 @@ pub fn deadline_chart(c: &CheckResult) -> Option<Chart> {
         let x = px(i as f64 * bw) + 0.8;
         let w = (px(bw) - LEFT - 1.6).max(1.0);
         let range = format!(
-            "{} to {}",
+            "over {} up to {}",
             hours_label(i as f64 * bw),
             hours_label((i + 1) as f64 * bw)
         );
@@ -279,10 +293,9 @@ pub fn deadline_chart(c: &CheckResult) -> Option<Chart> {
         let x = px(l);
         let _ = write!(
             s,
-            r#"<line x1="{x:.1}" y1="{:.1}" x2="{x:.1}" y2="{y0}" stroke="{INK}" stroke-width="1.6" stroke-dasharray="5 3"/><text x="{:.1}" y="{:.1}" font-size="10.5" font-weight="bold" fill="{INK}">limit {}</text>"#,
-            TOP - 4.0,
-            x + 4.0,
-            TOP + 6.0,
+            r#"<line x1="{x:.1}" y1="{:.1}" x2="{x:.1}" y2="{y0}" stroke="{INK}" stroke-width="1.6" stroke-dasharray="5 3"/><text x="{x:.1}" y="{:.1}" font-size="10.5" font-weight="bold" text-anchor="middle" fill="{INK}">limit {}</text>"#,
+            TOP - 6.0,
+            TOP - 10.0,
             esc(&hours_label(l))
         );
     }
@@ -331,7 +344,10 @@ pub fn deadline_chart(c: &CheckResult) -> Option<Chart> {
             " {negative} record(s) end before they start and are drawn at 0 h."
         );
     }
-    Some(Chart { svg: s, caption })
+    Some(Chart {
+        svg: one_element_per_line(&s),
+        caption,
+    })
 }
 
 fn fmt1(h: f64) -> String {
@@ -470,7 +486,10 @@ pub fn exceptions_by_month(a: &Assessment) -> Option<Chart> {
             " {undated} with no date to place them by are not drawn."
         );
     }
-    Some(Chart { svg: s, caption })
+    Some(Chart {
+        svg: one_element_per_line(&s),
+        caption,
+    })
 }
 
 #[cfg(test)]
@@ -481,6 +500,7 @@ mod tests {
     #[test]
     fn exact_limits_parse_from_span_text() {
         assert_eq!(exact_limit_hours("72 h 00 min"), Some(72.0));
+        assert_eq!(exact_limit_hours("30 d 00 h"), Some(720.0));
         assert_eq!(exact_limit_hours("1 h 30 min"), Some(1.5));
         assert_eq!(exact_limit_hours("45 min 00 s"), Some(0.75));
         assert_eq!(exact_limit_hours("3 calendar days"), None);

@@ -50,6 +50,7 @@ pub fn to_value(a: &Assessment, gate: &Gate) -> Value {
                 "pending": c.pending,
                 "at_risk": c.at_risk,
                 "error": c.error,
+                "sample": c.sample,
                 "exceptions": c.records.iter().filter(|r| r.counts_as_exception).map(rec).collect::<Vec<_>>(),
                 "pending_items": c.records.iter().filter(|r| is_pending(r.verdict)).map(rec).collect::<Vec<_>>(),
                 "not_counted": c.records.iter().filter(|r| !r.counts_as_exception && !is_pending(r.verdict) && r.verdict != crate::rules::Verdict::Waived).map(rec).collect::<Vec<_>>(),

@@ -4,8 +4,13 @@
 //! Outputs are deterministic: the same inputs and as-of give the same bytes (keys
 //! sorted, records ordered by id, no wall-clock time, paths as given).
 
+pub mod charts;
 pub mod csv;
+pub mod html;
 pub mod json;
+pub mod manifest;
+pub mod markdown;
+pub mod oscal;
 pub mod text;
 
 use serde::Serialize;
@@ -25,11 +30,28 @@ pub enum Format {
     /// `exception-ids.csv`: `check_id,record_id` of every record counted as an
     /// exception, for scripts and diffs.
     Ids,
+    /// `report.html`: the auditor's report.
+    Html,
+    /// `summary.md`: for a CI step summary or a pull-request comment.
+    Md,
+    /// `assessment-results.json`: OSCAL assessment results.
+    Oscal,
+    /// `poam.json`: OSCAL plan of action and milestones for the open exceptions.
+    Poam,
 }
 
 impl Format {
     /// Every format, in the order `all` writes them.
-    pub const ALL: &'static [Format] = &[Format::Text, Format::Json, Format::Csv, Format::Ids];
+    pub const ALL: &'static [Format] = &[
+        Format::Text,
+        Format::Json,
+        Format::Csv,
+        Format::Ids,
+        Format::Html,
+        Format::Md,
+        Format::Oscal,
+        Format::Poam,
+    ];
 
     /// Parse one name.
     pub fn parse(s: &str) -> Option<Format> {
@@ -38,6 +60,10 @@ impl Format {
             "json" => Some(Format::Json),
             "csv" => Some(Format::Csv),
             "ids" => Some(Format::Ids),
+            "html" => Some(Format::Html),
+            "md" => Some(Format::Md),
+            "oscal" => Some(Format::Oscal),
+            "poam" => Some(Format::Poam),
             _ => None,
         }
     }
@@ -49,6 +75,10 @@ impl Format {
             Format::Json => Some("report.json"),
             Format::Csv => Some("exceptions.csv"),
             Format::Ids => Some("exception-ids.csv"),
+            Format::Html => Some("report.html"),
+            Format::Md => Some("summary.md"),
+            Format::Oscal => Some(oscal::AR_FILE),
+            Format::Poam => Some(oscal::POAM_FILE),
         }
     }
 }
@@ -84,13 +114,31 @@ pub fn gate(a: &Assessment, fail_on: FailOn, allow_empty: bool) -> Gate {
     let mut reasons = Vec::new();
     let mut failed = false;
     for c in &a.checks {
-        if c.severity != Severity::Deny {
+        if c.severity == Severity::Allow {
+            continue;
+        }
+        if c.severity == Severity::Warn {
             if c.exceptions_count > 0 {
                 reasons.push(format!(
-                    "warning: check `{}` has {} exception(s) (severity {:?}, not gating)",
-                    c.id, c.exceptions_count, c.severity
+                    "warning: check `{}` has {} exception(s) (severity warn, not gating)",
+                    c.id, c.exceptions_count
                 ));
             }
+            continue;
+        }
+        // Exceptions accepted by control waivers on every control the check tests do not
+        // gate (per-record waivers are already out of `exceptions_count`).
+        let mut controls = a
+            .controls
+            .iter()
+            .filter(|x| x.checks.contains(&c.id))
+            .peekable();
+        let waived_by_controls = controls.peek().is_some() && controls.all(|x| x.waiver.is_some());
+        if waived_by_controls && c.exceptions_count > 0 {
+            reasons.push(format!(
+                "check `{}`: {} exception(s) accepted by control waivers",
+                c.id, c.exceptions_count
+            ));
             continue;
         }
         if fail_on != FailOn::Never && c.exceptions_count > 0 {

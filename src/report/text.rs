@@ -16,7 +16,7 @@ pub fn render(a: &Assessment, gate: &Gate) -> String {
     let period = match (a.period.start, a.period.end) {
         (None, None) => "all records".to_string(),
         (st, en) => format!(
-            "{} .. {}",
+            "{} .. {} (end excluded)",
             st.map(|t| t.to_string()).unwrap_or_else(|| "(open)".into()),
             en.map(|t| t.to_string()).unwrap_or_else(|| "(open)".into())
         ),
@@ -83,13 +83,19 @@ pub fn render(a: &Assessment, gate: &Gate) -> String {
         if let Some(e) = &c.error {
             let _ = writeln!(s, "      error: {e}");
         }
+        if let Some(sm) = &c.sample {
+            let _ = writeln!(s, "      sample: {} ({})", sm.text, sm.file);
+        }
         for r in c.records.iter().take(MAX_LISTED) {
             let loc = match (r.line, &r.pointer) {
                 (Some(l), _) => format!("{}:{l}", r.file),
                 (None, Some(p)) => format!("{} {p}", r.file),
                 (None, None) => r.file.clone(),
             };
-            let mark = if r.counts_as_exception || is_pending(r.verdict) {
+            let mark = if r.counts_as_exception
+                || is_pending(r.verdict)
+                || r.verdict == crate::rules::Verdict::Waived
+            {
                 r.verdict.as_str()
             } else {
                 "note"

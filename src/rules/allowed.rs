@@ -42,6 +42,21 @@ impl Allowed {
                     .join(", ");
                 (c, format!("one of [{shown}]"))
             }
+            (None, Some(_))
+                if !matches!(
+                    table.fields.get(field).map(|f| f.kind),
+                    Some(crate::evidence::Kind::Text | crate::evidence::Kind::List)
+                ) =>
+            {
+                ctx.err(
+                    Code::BadValue,
+                    "/pattern",
+                    format!(
+                        "`pattern` applies to text; `{name}` is not a text field (use `values`)"
+                    ),
+                );
+                return None;
+            }
             (None, Some(p)) => match Regex::new(p) {
                 Ok(re) => (
                     Cond::Test {

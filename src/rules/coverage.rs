@@ -34,7 +34,7 @@ impl Coverage {
                 return None;
             }
         };
-        let group = group_field(rc, ctx).ok()?;
+        let group = group_field(rc, ctx)?;
         let tolerance = match rc.tolerance.as_deref() {
             Some(s) => match ctx.span(s, "/tolerance")? {
                 Span::Exact(n) => n,

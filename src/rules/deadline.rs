@@ -41,6 +41,8 @@ pub struct Deadline {
     within: Span,
     warn_before: Option<i64>,
     zone: chrono_tz::Tz,
+    /// The zone days are counted in: the calendar's, else `zone`.
+    clock_zone: chrono_tz::Tz,
     calendar: Option<String>,
 }
 
@@ -99,7 +101,7 @@ impl Deadline {
             return None;
         }
         let end = match &rc.end {
-            Some(J::String(f)) => End::Field(ctx.field(table, f, "/end")?),
+            Some(J::String(f)) => End::Field(super::time_field(Some(f), "end", ctx)?),
             Some(J::Object(m)) => {
                 let mut step = serde_json::Map::new();
                 for k in ["table", "via", "where"] {
@@ -129,6 +131,14 @@ impl Deadline {
                     return None;
                 };
                 let field = ctx.field(last, fname, "/end/field")?;
+                if last.fields.get(field).map(|f| f.kind) != Some(crate::evidence::Kind::Time) {
+                    ctx.err(
+                        Code::BadValue,
+                        "/end/field",
+                        format!("`{}.{fname}` is not a time field", last.name),
+                    );
+                    return None;
+                }
                 let pick = match m.get("pick").and_then(J::as_str) {
                     None | Some("earliest") => Pick::Earliest,
                     Some("latest") => Pick::Latest,
@@ -173,7 +183,13 @@ impl Deadline {
                 return None;
             }
         }
+        let clock_zone = rc
+            .calendar
+            .as_ref()
+            .and_then(|c| ctx.calendar_zones.get(c).copied())
+            .unwrap_or(zone);
         Some(Deadline {
+            clock_zone,
             start,
             end,
             within,
@@ -251,7 +267,7 @@ impl Rule for Deadline {
             Span::Exact(_) => String::new(),
             _ => format!(
                 " (counted on the {} wall clock{})",
-                self.zone.name(),
+                self.clock_zone.name(),
                 self.calendar
                     .as_ref()
                     .map(|c| format!(", calendar {c}"))

@@ -148,6 +148,8 @@ impl Rule for Linked {
                 "{n} of {any} related {} qualify",
                 self.all.last().map(|s| s.table.name).unwrap_or("records")
             )
+        } else if n > 0 {
+            format!("only {n} found")
         } else {
             "none exist".to_string()
         };

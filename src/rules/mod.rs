@@ -174,11 +174,14 @@ impl RelIndex {
                 let n = parent.len();
                 let mut parent_of: Vec<u32> = Vec::with_capacity(t.len());
                 let mut counts = vec![0u32; n + 1];
+                let cached = t.parents.get(&via);
                 for row in 0..t.len() as u32 {
-                    let p = if t.live(row) {
-                        t.get(row, via).text().and_then(|k| parent.row_of(k.trim()))
-                    } else {
+                    let p = if !t.live(row) {
                         None
+                    } else if let Some(c) = cached {
+                        c.get(row as usize).copied().filter(|&p| p != u32::MAX)
+                    } else {
+                        t.get(row, via).text().and_then(|k| parent.row_of(k.trim()))
                     };
                     let p = p.unwrap_or(u32::MAX);
                     if let Some(c) = counts.get_mut(p as usize) {
@@ -490,11 +493,11 @@ pub fn group_rows(t: &Table, rows: &[u32], field: Option<usize>) -> Vec<(String,
     groups.into_iter().collect()
 }
 
-/// Resolve an optional `group_by` field.
-pub fn group_field(rc: &RawCheck, ctx: &mut CompileCtx<'_>) -> Result<Option<usize>, ()> {
+/// Resolve an optional `group_by` field: `None` when it names no field (reported).
+pub fn group_field(rc: &RawCheck, ctx: &mut CompileCtx<'_>) -> Option<Option<usize>> {
     match &rc.group_by {
-        Some(g) => ctx.field(ctx.table, g, "/group_by").map(Some).ok_or(()),
-        None => Ok(None),
+        Some(g) => ctx.field(ctx.table, g, "/group_by").map(Some),
+        None => Some(None),
     }
 }
 

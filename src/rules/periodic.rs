@@ -35,7 +35,7 @@ impl Periodic {
             return None;
         };
         let every = ctx.span(e, "/every")?;
-        let group = group_field(rc, ctx).ok()?;
+        let group = group_field(rc, ctx)?;
         let warn_before = match rc.warn_before.as_deref() {
             Some(w) => match ctx.span(w, "/warn_before")? {
                 Span::Exact(n) => Some(n),

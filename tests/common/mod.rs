@@ -131,7 +131,7 @@ impl Fixture {
             "--out".into(),
             out.display().to_string(),
         ];
-        if !extra.iter().any(|a| *a == "--as-of") {
+        if !extra.contains(&"--as-of") {
             args.push("--as-of".into());
             args.push(AS_OF.into());
         }
