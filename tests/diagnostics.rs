@@ -551,10 +551,6 @@ fn invalid_utf8_csv_header() {
 }
 
 #[test]
-#[ignore = "bug: invalid UTF-8 inside a JSON export is reported as error[json-syntax] \
-            (`invalid unicode code point`), not error[invalid-utf8]: read_json maps the \
-            serde_json error by looking for \"UTF-8\" in its message, which serde_json \
-            never writes for this case"]
 fn invalid_utf8_json_value() {
     let f = Fixture::new();
     f.catalog(&catalog_with(REQ_TITLE, &["title-set"]));
