@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Write the shipped demo evidence in evidence/ (deterministic: no clock, no randomness).
 
-    python3 tools/gen_demo.py            # rewrites evidence/*.csv
+    python3 tools/gen_demo.py            # rewrites the exports in evidence/
 
 The demo is a fictional cloud provider ("Example Cloud Services") over March 2025 to
 March 2026, assessed as of 2026-03-31T12:00:00Z for the period 2025-04-01..2026-03-31
@@ -18,6 +18,24 @@ work to do:
 - findings.csv       action items synced with Jira: local Berlin wall-clock times with no
                      offset (sources.yaml declares the zone), date-only due dates,
                      Jira statuses (`Done` means closed), `Unassigned` for no owner.
+- reporting-log.csv  the GRC team's log of formal reports (same template as the comms
+                     log, read as more notifications): FedRAMP PMO, agency and CISA
+                     reports under the FedRAMP Incident Communications Procedure, and
+                     the quarterly security report to the executive team.
+- oncall.ndjson      on-call schedule export (PagerDuty-style final schedule, one JSON
+                     object per line, nested schedule and user objects): weekly shifts of
+                     the primary and secondary security rotations, overrides as split
+                     shifts, times in each schedule's zone.
+- exercises.csv      GRC register of response exercises: dates as `18 Jun 2025`.
+- documents.csv      document register: plans, procedures, runbooks and forensic
+                     procedures with date-only review and distribution dates and a
+                     `;`-separated distribution list.
+- training.csv       LMS completions report: UK `dd/mm/yyyy HH:MM` wall-clock times.
+- people.json        HR roster (HRIS API export): nested `employment` object, JSON nulls,
+                     employment types mapped to employee true/false.
+- attestations.csv   GRC attestations of manual controls: who, when, evidence link,
+                     date-only expiry.
+- waivers.yaml       management's accepted exceptions (read beside sources.yaml).
 
 Most records pass. The deliberate lapses (each one a realistic mistake) are marked
 `# LAPSE` below, and the records that show pending / at-risk / not-evaluable verdicts
@@ -26,6 +44,7 @@ are marked `# VERDICT`.
 
 import csv
 import io
+import json
 import os
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -374,6 +393,15 @@ INCIDENTS = [
          zone="ber", det="2026-03-30 08:50", steps=[20, 30, 2 * H, D, None, None],
          ci="Yes", breach="Yes", lead="l.weber",
          summary="The customer's key leaked from their CI; our logs show reads of 2 other tenants' public-read objects by the same key holder. Investigating whether tenant isolation was bypassed."),
+
+    # --- added to the tracker export after the records above (ids continue) ---
+    # LAPSE reported-by-recorded: "Pentest" was added to the tracker's picklist; the agreed
+    # sources are customer, internal, monitoring and third party (a pentest firm is a third party).
+    dict(key="pentest-privesc", title="Privilege escalation in the support admin tool (annual penetration test)",
+         sev="SEV3", type=SEC, status="Closed", service="Support Portal", by="Pentest",
+         zone="lon", det="2025-07-22 09:30", steps=[40, 30, 3 * H, 2 * D, 2 * H, D],
+         ci="No", breach="No", lead="p.nowak",
+         summary="The pentest firm showed that a support agent could grant itself the admin role through an unvalidated API parameter; no misuse in 12 months of audit logs."),
 ]
 
 
@@ -395,6 +423,120 @@ def build_incidents():
 
 TIMES = build_incidents()
 BY_KEY = {i["key"]: i for i in INCIDENTS}
+
+
+# ---------------------------------------------------------------------------------
+# Incident fields the tracker gained later (custom fields, appended as columns).
+# ---------------------------------------------------------------------------------
+# Support ticket a customer-reported incident came in through (Zendesk).
+INTAKE = {
+    "pg-metadata": "ZD-118204",
+    "portal-idor": "ZD-121377",
+    "signed-urls": "ZD-124950",
+    "billing-export": "ZD-126611",
+    "cdn-poison": "ZD-134802",
+    "reset-emails": "ZD-136015",
+    # LAPSE customer-reported-intake: reported by a customer on social media; nobody
+    # opened a support ticket, so the intake cannot be traced.
+    "dns-hijack": "",
+    "rate-limit-bypass": "ZD-146730",
+    "leaked-access-key": "ZD-147902",
+}
+
+# To whom the report was made, by source (the tracker fills it from the intake form).
+REPORTED_TO = {
+    "Customer": "Customer Support (Zendesk), escalated to the security on-call",
+    "Monitoring": "Security on-call (PagerDuty)",
+    "Internal": "Security on-call (#security-help)",
+    "Third party": "security@example-cloud.com (security on-call)",
+    "Pentest": "security@example-cloud.com (security on-call)",
+}
+
+# Personal data involved without a breach of it.
+PII_NO_BREACH = {"stuffing", "stolen-laptop"}
+
+# The breach record (ISO/IEC 27018): consequences, steps taken, whether data was lost,
+# disclosed or altered, and when the investigation closed (days after resolution;
+# None: still open). Every incident involving personal data has one.
+RECORD = {
+    "stuffing": dict(cons="41 customer accounts accessed by an attacker; no changes made in them.",
+                     steps="Proxy ASN blocked; forced password reset and session revocation for 41 accounts.",
+                     lost="No", disclosed="Yes", altered="No", closed=9),
+    "bucket-acl": dict(cons="Support attachments of 58 customers publicly listable for 26 hours.",
+                       steps="Bucket made private; access logs reviewed; module versions pinned.",
+                       lost="No", disclosed="Yes", altered="No", closed=12),
+    "pg-metadata": dict(cons="Database names and owner e-mail addresses of 19 tenants visible to other tenants for 47 minutes.",
+                        steps="Console cache disabled; cache key fixed; affected customers and the regulator notified.",
+                        lost="No", disclosed="Yes", altered="No", closed=10),
+    "portal-idor": dict(cons="12 attachments of 3 customers downloaded by another customer.",
+                        steps="Downloads disabled; ownership check added; recipient confirmed deletion.",
+                        lost="No", disclosed="Yes", altered="No", closed=11),
+    "billing-export": dict(cons="214 invoices (names, addresses, amounts) of 31 customers copied to 9 other tenants.",
+                           steps="Export job stopped; misplaced files deleted with the receiving customers' confirmation.",
+                           lost="No", disclosed="Yes", altered="No", closed=13),
+    "debug-tokens": dict(cons="Session cookies of 1,140 sessions written to internal logs for 6 hours; no use found.",
+                         steps="Flag reverted; sessions revoked; logs purged from pipeline and archive.",
+                         lost="No", disclosed="Yes", altered="No", closed=12),
+    "partner-logs": dict(cons="About 52,000 end-user IP addresses of one customer sent to a partner.",
+                         steps="Partner deleted the bundle and confirmed it in writing.",
+                         lost="No", disclosed="Yes", altered="No", closed=10),
+    "reset-emails": dict(cons="63 password-reset e-mails of one enterprise domain delivered to a former employee's alias.",
+                         steps="Relay rule removed; outstanding reset links invalidated.",
+                         lost="No", disclosed="Yes", altered="No", closed=9),
+    "pg-backups": dict(cons="One customer's backup read twice by a shared internal service account.",
+                       steps="Policy template reverted; cached copies deleted; customer and regulator notified.",
+                       lost="No", disclosed="Yes", altered="No", closed=14),
+    # LAPSE breach-record-complete: the consequences were never written into the record.
+    "agent-export": dict(cons="",
+                         steps="Mailbox wiped with the agent's cooperation; export feature restricted.",
+                         lost="No", disclosed="Yes", altered="No", closed=10),
+    # LAPSE breach-record-complete: whether the export was altered was left "Unknown".
+    "analytics-bucket": dict(cons="E-mail addresses of 2,870 users of 14 customers publicly readable for 5 days; 2 downloads.",
+                             steps="Bucket made private and the URL revoked; guardrail added.",
+                             lost="No", disclosed="Yes", altered="Unknown", closed=9),
+    "stolen-laptop": dict(cons="A support laptop holding customer contact exports was stolen; the disk was encrypted.",
+                          steps="Device wiped remotely; credentials of the user rotated.",
+                          lost="Yes", disclosed="No", altered="No", closed=3),
+    "search-index": dict(cons="Support-ticket text of an unknown number of customers readable through an open search endpoint.",
+                         steps="Endpoint closed; index snapshot preserved for the investigation.",
+                         lost="No", disclosed="Yes", altered="No", closed=None),
+    "leaked-access-key": dict(cons="Public-read objects of 2 other tenants read by the holder of a customer's leaked key.",
+                              steps="Key revoked; bucket policies of the 3 tenants reviewed.",
+                              lost="No", disclosed="Yes", altered="No", closed=None),
+}
+
+# FedRAMP-reportable incidents (in the FedRAMP Moderate boundary, "Example Cloud for
+# Government"): identified as reportable `ident` minutes after declaration, which starts
+# the Incident Communications Procedure clocks. The tracker gained the certification
+# class and PAIN fields in January 2026, ahead of the IEC rules (not yet in force).
+FEDRAMP = {
+    "ssrf-importer": dict(ident=25),
+    "ci-runner-token": dict(ident=15),
+    "debug-tokens": dict(ident=30),
+    "pg-backups": dict(ident=40),
+    "trust-policy": dict(ident=60, cls="B", pain=3),
+    "search-index": dict(ident=40 * H + 50, cls="C", pain=2),
+    "leaked-access-key": dict(ident=25 * H + 30, cls="B", pain=2),
+}
+for _k, _f in FEDRAMP.items():
+    BY_KEY[_k]["t"]["identified"] = TIMES[_k]["declared"] + timedelta(minutes=_f["ident"])
+
+
+def incident_extras(inc):
+    """The appended custom-field cells of one incident."""
+    key = inc["key"]
+    pii = inc["breach"] == "Yes" or key in PII_NO_BREACH
+    rec = RECORD.get(key, {})
+    closed = ""
+    if rec.get("closed") is not None:
+        closed = rfc3339(inc["t"]["resolved"] + timedelta(days=rec["closed"]), inc["zone"])
+    fr = FEDRAMP.get(key, {})
+    ident = rfc3339(inc["t"]["identified"], inc["zone"]) if fr else ""
+    reported_to = REPORTED_TO.get(inc["by"], "") if inc["type"] == SEC else ""
+    return [INTAKE.get(key, ""), "Yes" if pii else "No", reported_to, rec.get("cons", ""),
+            rec.get("steps", ""), rec.get("lost", ""), rec.get("disclosed", ""),
+            rec.get("altered", ""), closed, ident, fr.get("cls", ""),
+            str(fr["pain"]) if "pain" in fr else ""]
 
 
 def office_hours(day, hour, spread, zone=BERLIN):
@@ -925,6 +1067,531 @@ finding("analytics-bucket", "Declare only through the incident bot", "Process", 
 finding("analytics-bucket", "Guardrail against public buckets in data accounts", "Change Request", "b.meyer", 9, "2026-05-31", "To Do", None, "DATA-219")
 finding("vuln-image", "Admission control in enforce mode with alerts on mode changes", "Change Request", "s.lindqvist", 6, "2026-04-30", "In Progress", None, "PLAT-2710")
 finding("dns-hijack", "Dangling DNS scanner in CI", "Change Request", "a.khan", 1, "2026-04-30", "To Do", None, "NET-402")
+# LAPSE findings-closure-recorded: marked Done in Jira by a bulk transition that skipped
+# the resolution screen, so the item carries no Resolved date.
+finding("ssrf-importer", "Block link-local addresses in the shared HTTP client", "Bug", "j.rivera", 16, "2025-08-31", D_, None, "CMP-772")
+
+
+# ---------------------------------------------------------------------------------
+# Reporting log kept by the GRC team (same template as the comms log): FedRAMP PMO,
+# agency and CISA reports under the FedRAMP Incident Communications Procedure (one hour
+# from identification; an update at least daily; a final report), and the quarterly
+# security report to the executive team.
+# ---------------------------------------------------------------------------------
+GRC = []
+
+
+def report(key, audience, stage, channel, sent, nature="", impact="", mitigation="", nxt=""):
+    GRC.append(dict(seq=len(GRC), incident=BY_KEY[key]["id"] if key else "", audience=audience,
+                    stage=stage, channel=channel, sent=sent, nature=nature, impact=impact,
+                    mitigation=mitigation, next=nxt))
+
+
+FR = "FedRAMP PMO"
+AGY = "Agency customers"
+CISA = "CISA"
+
+
+def ident(key, minutes=0):
+    """Minutes after the incident was identified as FedRAMP-reportable."""
+    return TIMES[key]["identified"] + timedelta(minutes=minutes)
+
+
+report("ssrf-importer", FR, INIT, "E-mail", ident("ssrf-importer", 35),
+       "SSRF in the image importer reached the compute metadata service.",
+       "Image imports paused in the Government region; running workloads unaffected.",
+       "Imports paused; redirects to link-local addresses blocked.",
+       "Fix deployment within 6 hours; next update within 24 hours.")
+report("ssrf-importer", AGY, INIT, "E-mail", ident("ssrf-importer", 42),
+       "SSRF in the image importer reached the compute metadata service.",
+       "New image imports fail; no agency data accessed.",
+       "Imports paused; no credentials exposed (IMDSv2).",
+       "Next update within 24 hours.")
+report("ssrf-importer", CISA, INIT, "CISA portal", ident("ssrf-importer", 50),
+       "Server-side request forgery against a cloud metadata service.",
+       "No data accessed; imports paused.",
+       "Redirects to link-local addresses blocked.",
+       "Final report after the fix is verified.")
+report("ssrf-importer", FR, UPD, "E-mail", ident("ssrf-importer", 20 * H),
+       "Update: SSRF in the image importer.",
+       "Unchanged; imports re-enabled with the fix.",
+       "Fix deployed; egress proxy planned for all fetchers.",
+       "Final report after the postmortem.")
+report("ssrf-importer", FR, FIN, "E-mail", at("ssrf-importer", "resolved", 3 * D),
+       "SSRF in the image importer (final report).",
+       "Imports paused for 5 hours; no agency data accessed.",
+       "Fix deployed; egress proxy for all URL fetchers tracked as CMP-771.")
+# LAPSE fedramp-report-content: the initial FedRAMP report left the impact blank.
+report("ci-runner-token", FR, INIT, "E-mail", ident("ci-runner-token", 40),
+       "A leaked CI runner token was used to list build artifacts.",
+       "",
+       "Token revoked; runner re-registered.",
+       "Scope review of the artifacts within 24 hours.")
+report("ci-runner-token", AGY, INIT, "E-mail", ident("ci-runner-token", 48),
+       "A leaked CI runner token was used to list build artifacts.",
+       "No agency data in the artifacts; no production secrets.",
+       "Token revoked; runner re-registered.",
+       "Next update within 24 hours.")
+# LAPSE fedramp-icp-report-cisa-1h: the analyst had no CISA portal account; reported after 3 h 55 min.
+report("ci-runner-token", CISA, INIT, "CISA portal", ident("ci-runner-token", 3 * H + 55),
+       "Unauthorised use of a leaked CI credential.",
+       "Build artifacts listed; no production secrets in them.",
+       "Token revoked.",
+       "Final report after the postmortem.")
+report("ci-runner-token", FR, UPD, "E-mail", ident("ci-runner-token", 22 * H),
+       "Update: leaked CI runner token.",
+       "Artifacts reviewed: no secrets, no agency data.",
+       "Runner tokens masked in logs.",
+       "Final report after the postmortem.")
+report("ci-runner-token", FR, FIN, "E-mail", at("ci-runner-token", "resolved", 2 * D),
+       "Leaked CI runner token (final report).",
+       "No agency data affected.",
+       "Short-lived OIDC tokens for runners (PLAT-2410).")
+report("debug-tokens", FR, INIT, "E-mail", ident("debug-tokens", 50),
+       "Debug logging captured console session cookies for 6 hours.",
+       "1,140 sessions, 12 of them agency users; no use of the cookies found.",
+       "Flag reverted; affected sessions revoked.",
+       "Log purge verification within 48 hours; next update within 24 hours.")
+report("debug-tokens", AGY, INIT, "E-mail", ident("debug-tokens", 55),
+       "Debug logging captured console session cookies for 6 hours.",
+       "12 of your users' sessions; all revoked.",
+       "Sessions revoked; logs being purged.",
+       "Next update within 24 hours.")
+# Not reported to CISA: an internal misconfiguration, no attack vector (waived, see waivers.yaml).
+report("debug-tokens", FR, UPD, "E-mail", ident("debug-tokens", 23 * H),
+       "Update: session cookies in internal logs.",
+       "Unchanged.",
+       "Pipeline purge complete; archive purge under way.",
+       "Final report within 10 days.")
+report("debug-tokens", FR, FIN, "E-mail", at("debug-tokens", "resolved", 4 * D),
+       "Session cookies in internal logs (final report).",
+       "1,140 sessions revoked; no misuse found.",
+       "Per-environment config with validation; cookies redacted at the log agent.")
+# LAPSE fedramp-icp-report-fedramp-1h and fedramp-icp-report-agency-1h: both reports were
+# held for legal review and went out 1 h 35 min and 1 h 40 min after identification.
+report("pg-backups", FR, INIT, "E-mail", ident("pg-backups", 95),
+       "A Managed Postgres backup was readable by a shared internal service account.",
+       "One customer's backup read twice by our own service; not an agency customer.",
+       "Policy template reverted.",
+       "Next update within 24 hours.")
+report("pg-backups", AGY, INIT, "E-mail", ident("pg-backups", 100),
+       "A Managed Postgres backup was readable by a shared internal service account.",
+       "No agency backup was affected.",
+       "Policy template reverted.",
+       "Next update within 24 hours.")
+report("pg-backups", CISA, INIT, "CISA portal", ident("pg-backups", 50),
+       "Excessive permissions on backup storage (misconfiguration).",
+       "Two reads by an internal service account.",
+       "Permissions reverted.",
+       "Final report after the postmortem.")
+report("pg-backups", FR, UPD, "E-mail", ident("pg-backups", 20 * H),
+       "Update: backup readable by a service account.",
+       "Unchanged; cached copies deleted.",
+       "Second reviewer for policy templates.",
+       "Final report by 31 December.")
+report("pg-backups", FR, FIN, "E-mail", at("pg-backups", "resolved", 5 * D),
+       "Backup readable by a service account (final report).",
+       "Two reads by our own service; no agency data.",
+       "Templates need a second reviewer; policy diff check in CI (DBS-302).")
+report("trust-policy", FR, INIT, "E-mail", ident("trust-policy", 30),
+       "A managed IAM role template allowed cross-account assume.",
+       "Agency tenants using the template; no foreign assumption found.",
+       "Template fixed; derived roles updated.",
+       "Log review complete within 24 hours.")
+report("trust-policy", AGY, INIT, "E-mail", ident("trust-policy", 45),
+       "A managed IAM role template allowed cross-account assume.",
+       "Your roles created from \"ReadOnlyAuditor\"; no foreign assumption found.",
+       "Template fixed; derived roles updated.",
+       "Check custom copies with the command in this notice; update within 24 hours.")
+report("trust-policy", CISA, INIT, "CISA portal", ident("trust-policy", 52),
+       "Overly permissive trust policy in a managed IAM template.",
+       "No unauthorised role assumption found.",
+       "Template fixed.",
+       "Final report after the log review.")
+# LAPSE fedramp-icp-update-daily: the first update was drafted on time but sent 34 hours
+# after identification. LAPSE fedramp-icp-final-report: no final report was ever sent.
+report("trust-policy", FR, UPD, "E-mail", ident("trust-policy", 34 * H),
+       "Update: managed IAM role template.",
+       "Unchanged: no foreign assumption in 90 days of logs.",
+       "All derived roles updated.",
+       "Final report after the postmortem.")
+# VERDICT fedramp-icp-update-daily at-risk: identified 30 March 13:05 UTC, no update yet.
+report("search-index", FR, INIT, "E-mail", ident("search-index", 38),
+       "Support-ticket text exposed through a misconfigured search endpoint.",
+       "Tickets of one agency tenant are in the index; scope still being established.",
+       "Endpoint closed; snapshot preserved.",
+       "Scope within 24 hours; update at least daily.")
+report("search-index", AGY, INIT, "E-mail", ident("search-index", 45),
+       "Support-ticket text exposed through a misconfigured search endpoint.",
+       "Some of your support tickets were in the exposed index.",
+       "Endpoint closed.",
+       "We will tell you which tickets within 24 hours.")
+report("search-index", CISA, INIT, "CISA portal", ident("search-index", 55),
+       "Data exposure through a misconfigured search service.",
+       "Support-ticket text; scope being established.",
+       "Endpoint closed.",
+       "Update when the scope is known.")
+# VERDICT fedramp-icp-report-agency-1h and -cisa-1h at-risk: identified 31 March 11:10
+# UTC, only FedRAMP told so far. VERDICT fedramp-icp-update-daily pending.
+report("leaked-access-key", FR, INIT, "E-mail", ident("leaked-access-key", 31),
+       "A leaked customer access key read objects of other tenants, including one agency tenant.",
+       "Public-read objects of one agency tenant were read.",
+       "Key revoked; bucket policies under review.",
+       "Agency and CISA reports within the hour; update within 24 hours.")
+
+
+
+def quarter_summary(label, first, last, issue=""):
+    """Counts of the records detected from `first` up to `last` (UTC dates)."""
+    a, b = utc(first + " 00:00"), utc(last + " 00:00")
+    recs = [i for i in INCIDENTS if a <= i["t"]["detected"] < b]
+    inc = sum(1 for i in recs if i["type"] == SEC)
+    breaches = sum(1 for i in recs if i["breach"] == "Yes")
+    text = (f"Quarterly security report, {label}. Security incidents: {inc}; other security "
+            f"events: {len(recs) - inc}; personal data breaches: {breaches}.")
+    return text + (f" Systemic issue: {issue}." if issue else "")
+
+
+# Quarterly security report to the executive team (no incident: a periodic summary).
+report(None, EXEC, "", "Executive committee", utc("2025-04-14 09:30"),
+       quarter_summary("Q1 2025", "2025-01-01", "2025-04-01"))
+# LAPSE management-reporting-periodic: no Q2 2025 report (CISO post vacant); Q2 and Q3
+# reported together in October, more than three months after the previous report.
+report(None, EXEC, "", "Executive committee", utc("2025-10-09 09:30"),
+       quarter_summary("Q2 and Q3 2025", "2025-04-01", "2025-10-01", "nobody owns the customer-notice clock"))
+report(None, EXEC, "", "Executive committee", utc("2026-01-08 09:30"),
+       quarter_summary("Q4 2025", "2025-10-01", "2026-01-01", "declarations made outside the incident bot"))
+
+
+# ---------------------------------------------------------------------------------
+# On-call schedule (PagerDuty-style final schedule export). Two rotations, weekly
+# handoff on Monday 09:00 Europe/London; overrides appear as split shifts. On
+# 3 November 2025 both rotations were rebuilt in new schedule layers by an admin whose
+# profile zone was America/New_York: the old layers ended at 09:00 London, the new ones
+# began at 09:00 New York (14:00 UTC).
+# LAPSE oncall-coverage: nobody was on call for 5 hours on 3 November 2025.
+# ---------------------------------------------------------------------------------
+LON = ZONES["lon"]
+NYC = ZONES["nyc"]
+SCHEDULES = [
+    dict(id="PSECPRI", name="Security Incident Response - Primary", level=1,
+         people=["Amir Khan", "Mensah Osei", "Julia Rivera", "Lena Weber", "Piotr Nowak"]),
+    dict(id="PSECSEC", name="Security Incident Response - Secondary", level=2,
+         people=["Yuki Tanaka", "Noah Schmidt", "Tom\u00e1s Herrera", "Sofia Lindqvist", "Marco Bianchi",
+                 "Thanh Nguyen"]),
+]
+PD_USERS = {}
+REBUILD_OLD_END = datetime(2025, 11, 3, 9, 0, tzinfo=LON)
+REBUILD_NEW_START = datetime(2025, 11, 3, 9, 0, tzinfo=NYC)
+# Overrides: schedule, local start, local end, who covers.
+OVERRIDES = [
+    ("PSECPRI", datetime(2025, 8, 13, 9, 0, tzinfo=LON), datetime(2025, 8, 15, 18, 0, tzinfo=LON), "Amir Khan"),
+    ("PSECSEC", datetime(2025, 10, 1, 9, 0, tzinfo=LON), datetime(2025, 10, 2, 9, 0, tzinfo=LON), "Thanh Nguyen"),
+    ("PSECPRI", datetime(2025, 12, 24, 18, 0, tzinfo=NYC), datetime(2025, 12, 27, 9, 0, tzinfo=NYC), "Mensah Osei"),
+    ("PSECPRI", datetime(2026, 2, 18, 9, 0, tzinfo=NYC), datetime(2026, 2, 19, 9, 0, tzinfo=NYC), "Priya Raman"),
+]
+SHIFTS = []
+
+
+def pd_user(name):
+    if name not in PD_USERS:
+        PD_USERS[name] = f"PU{len(PD_USERS) + 1:03d}X"
+    return {"id": PD_USERS[name], "summary": name}
+
+
+def shift(sched, who, start, end):
+    SHIFTS.append(dict(sched=sched, who=who, start=start, end=end))
+
+
+def build_oncall():
+    for sched in SCHEDULES:
+        week = 0
+        for first, last, zone in [(datetime(2025, 3, 31, 9, 0, tzinfo=LON), REBUILD_OLD_END, LON),
+                                  (REBUILD_NEW_START, None, NYC)]:
+            start = first
+            while (last is None and start < AS_OF) or (last is not None and start < last):
+                # Wall-clock arithmetic: 09:00 stays 09:00 across DST changes.
+                end = (start.replace(tzinfo=None) + timedelta(weeks=1)).replace(tzinfo=zone)
+                if last is not None:
+                    end = min(end, last)
+                who = sched["people"][week % len(sched["people"])]
+                cut = start
+                for sid, o_start, o_end, cover in OVERRIDES:
+                    if sid == sched["id"] and start <= o_start < end:
+                        shift(sched, who, cut, o_start)
+                        shift(sched, cover, o_start, o_end)
+                        cut = o_end
+                shift(sched, who, cut, end)
+                start = end
+                week += 1
+
+
+def oncall_ndjson():
+    rows = sorted(SHIFTS, key=lambda x: (x["start"].astimezone(UTC), x["sched"]["level"]))
+    lines = []
+    for x in rows:
+        s = x["sched"]
+        lines.append(json.dumps({
+            "id": f"{s['id']}-{x['start'].astimezone(UTC):%Y%m%dT%H%MZ}",
+            "schedule": {"id": s["id"], "summary": s["name"]},
+            "escalation_level": s["level"],
+            "user": pd_user(x["who"]),
+            "start": x["start"].isoformat(),
+            "end": x["end"].isoformat(),
+        }, ensure_ascii=False))
+    with open(os.path.join(OUT, "oncall.ndjson"), "w", encoding="utf-8", newline="") as f:
+        f.write("\n".join(lines) + "\n")
+    return len(lines)
+
+
+# ---------------------------------------------------------------------------------
+# Response exercises (GRC register).
+# ---------------------------------------------------------------------------------
+EXERCISES = [
+    # before the period
+    ("EX-24-03", "Tabletop", "Credential stuffing against the customer console", "20 Nov 2024",
+     "m.osei", "Security, Support, Comms", "https://wiki.example-cloud.com/ir/exercises/EX-24-03"),
+    ("EX-25-01", "Tabletop", "Public bucket exposure found by a researcher", "12 Mar 2025",
+     "m.osei", "Security, Storage, Legal", "https://wiki.example-cloud.com/ir/exercises/EX-25-01"),
+    # in the period
+    ("EX-25-02", "Tabletop", "Ransomware on corporate endpoints", "18 Jun 2025",
+     "l.weber", "Security, Corporate IT, HR, Exec", "https://wiki.example-cloud.com/ir/exercises/EX-25-02"),
+    ("EX-25-03", "Simulation", "Game day: DDoS on eu-west DNS with the scrubbing swing", "27 Aug 2025",
+     "m.osei", "Network on-call, Security, Comms", "https://wiki.example-cloud.com/ir/exercises/EX-25-03"),
+    ("EX-25-04", "Red Team", "Breakout from the shared build cluster (purple team)", "30 Sep 2025",
+     "a.khan", "Red team, Platform, Security", "https://wiki.example-cloud.com/ir/exercises/EX-25-04"),
+    ("EX-25-05", "Tabletop", "Personal data breach: the 72-hour customer notice with Legal and Comms", "20 Nov 2025",
+     "g.okafor", "Security, Legal, Comms, Support", "https://wiki.example-cloud.com/ir/exercises/EX-25-05"),
+    # LAPSE response-exercise-yearly (not evaluable): the CDN supplier simulation was held
+    # in December but its date and report were never filed in the register.
+    ("EX-25-06", "Simulation", "CDN supplier compromise", "",
+     "a.khan", "Security, CDN supplier, Comms", ""),
+    ("EX-26-01", "Tabletop", "FedRAMP incident communications drill (FedRAMP PMO, agency, CISA)", "11 Feb 2026",
+     "j.rivera", "Security, GRC, Public Sector", "https://wiki.example-cloud.com/ir/exercises/EX-26-01"),
+]
+
+
+def exercises_csv():
+    header = ["Exercise ID", "Type", "Scenario", "Date", "Facilitator", "Participants", "Report"]
+    write("exercises.csv", header, [list(e) for e in EXERCISES])
+
+
+# ---------------------------------------------------------------------------------
+# Document register: plans, procedures, runbooks, forensic procedures (and documents no
+# check reads). Dates are date-only (London).
+# ---------------------------------------------------------------------------------
+IR_TEAM = "Security Response Team"
+FEDRAMP_RECIPIENTS = "FedRAMP PMO (info@fedramp.gov); FedRAMP ISSO (agency JAB liaison)"
+DOCUMENTS = [
+    # id, title, type, version, owner, last reviewed, approved by, distribution list, last distributed
+    ("DOC-001", "Security Incident Response Plan", "Incident Response Plan", "7.2", "m.osei", "2025-10-14",
+     "E. Laurent (CISO)", f"{IR_TEAM}; Engineering on-call; Legal; Communications; Executive team; {FEDRAMP_RECIPIENTS}",
+     "2025-10-16"),
+    # LAPSE response-plan-reviewed-yearly: last reviewed February 2025, due again February 2026.
+    ("DOC-002", "Personal Data Breach Notification Plan", "Incident Response Plan", "4.1", "g.okafor", "2025-02-27",
+     "E. Laurent (CISO)", f"{IR_TEAM}; Privacy Office; Legal; Communications; Support leads; {FEDRAMP_RECIPIENTS}",
+     "2025-03-03"),
+    # LAPSE response-plan-distributed-after-review: revised in January 2026 for the FedRAMP
+    # update, but the revised version was never sent out again.
+    ("DOC-003", "FedRAMP Incident Communications Plan (Example Cloud for Government)", "Incident Response Plan",
+     "2.3", "j.rivera", "2026-01-22", "E. Laurent (CISO)",
+     f"{IR_TEAM}; Public Sector GRC; {FEDRAMP_RECIPIENTS}; Agency ISSOs", "2025-07-09"),
+    # LAPSE response-plan-distributed-fedramp: the new ransomware plan covers the FedRAMP
+    # boundary, but its distribution list left out the FedRAMP recipients.
+    ("DOC-004", "Ransomware Response Plan", "Incident Response Plan", "1.0", "l.weber", "2026-02-19",
+     "E. Laurent (CISO)", f"{IR_TEAM}; Corporate IT on-call; Executive team; Legal", "2026-02-24"),
+    # LAPSE response-plan-distributed: sent out while still awaiting approval (no approver).
+    # VERDICT response-plan-reviewed-yearly at-risk: reviewed 23 April 2025, due in April.
+    ("DOC-005", "Customer Communications Plan for Security Incidents", "Incident Response Plan", "3.0", "a.rahman",
+     "2025-04-23", "", f"{IR_TEAM}; Communications; Support leads; Agency ISSOs; {FEDRAMP_RECIPIENTS}",
+     "2025-04-28"),
+    ("DOC-010", "Incident Severity and Classification Procedure", "Procedure", "3.4", "m.osei", "2025-10-14",
+     "E. Laurent (CISO)", f"{IR_TEAM}; Engineering on-call", "2025-10-16"),
+    ("DOC-011", "Escalation and Paging Procedure", "Procedure", "2.8", "m.osei", "2025-09-03",
+     "E. Laurent (CISO)", f"{IR_TEAM}; Engineering on-call; Support leads", "2025-09-04"),
+    ("DOC-012", "Customer and Regulator Notification Procedure", "Procedure", "2.1", "g.okafor", "2025-11-25",
+     "E. Laurent (CISO)", f"{IR_TEAM}; Legal; Communications", "2025-11-27"),
+    ("DOC-013", "Postmortem Procedure", "Procedure", "1.6", "a.khan", "2025-06-12",
+     "E. Laurent (CISO)", f"{IR_TEAM}; Engineering managers", "2025-06-13"),
+    ("DOC-020", "Runbook: DDoS mitigation and scrubbing swing", "Runbook", "5.0", "m.osei", "2025-05-20",
+     "E. Laurent (CISO)", "Network on-call; Security Response Team", "2025-05-21"),
+    ("DOC-021", "Runbook: Leaked credentials and keys", "Runbook", "2.2", "l.weber", "2025-08-04",
+     "E. Laurent (CISO)", "Security Response Team; Platform on-call", "2025-08-05"),
+    # LAPSE response-guides-reviewed-yearly: not reviewed since November 2024.
+    ("DOC-022", "Runbook: Object storage exposure", "Runbook", "1.3", "m.osei", "2024-11-18",
+     "E. Laurent (CISO)", "Security Response Team; Storage on-call", "2024-11-19"),
+    ("DOC-023", "Runbook: Compromised CI/CD credentials", "Runbook", "1.1", "s.lindqvist", "2025-07-15",
+     "E. Laurent (CISO)", "Security Response Team; Platform on-call", "2025-07-16"),
+    # VERDICT response-guides-reviewed-yearly at-risk: next review due 10 April 2026.
+    ("DOC-024", "Runbook: Lost or stolen device", "Runbook", "2.0", "p.nowak", "2025-04-10",
+     "E. Laurent (CISO)", "Security Response Team; IT Service Desk", "2025-04-11"),
+    ("DOC-030", "Evidence Collection and Chain of Custody", "Forensic Procedure", "3.1", "a.khan", "2025-08-19",
+     "E. Laurent (CISO)", "Security Response Team; Legal", "2025-08-20"),
+    # LAPSE forensic-procedure-reviewed-yearly: not reviewed since December 2024.
+    ("DOC-031", "Cloud Forensics: VM and Container Snapshot Acquisition", "Forensic Procedure", "1.4", "a.khan",
+     "2024-12-02", "E. Laurent (CISO)", "Security Response Team", "2024-12-03"),
+    ("DOC-032", "Endpoint Forensic Triage", "Forensic Procedure", "2.0", "l.weber", "2025-12-10",
+     "E. Laurent (CISO)", "Security Response Team; Corporate IT", "2025-12-11"),
+    ("DOC-040", "Information Security Policy", "Policy", "9.0", "e.laurent", "2025-09-30",
+     "Board of Directors", "All staff", "2025-10-01"),
+    ("DOC-041", "Business Continuity Plan", "Plan", "4.2", "r.costa", "2025-06-30",
+     "COO", "Executive team; Service owners", "2025-07-02"),
+]
+
+
+def documents_csv():
+    header = ["Document ID", "Title", "Document Type", "Version", "Owner", "Last Reviewed", "Approved By",
+              "Distribution List", "Last Distributed", "Status"]
+    write("documents.csv", header, [list(d) + ["Published"] for d in DOCUMENTS])
+
+
+# ---------------------------------------------------------------------------------
+# HR roster (HRIS API export) and LMS completions.
+# ---------------------------------------------------------------------------------
+PEOPLE = [
+    # number, name, title, department, employment type, hire date, termination date
+    ("E1001", "Amir Khan", "Staff Security Engineer", "Security", "Full-Time", "2019-03-04", None),
+    ("E1002", "Mensah Osei", "Security Incident Manager", "Security", "Full-Time", "2018-09-17", None),
+    ("E1003", "Julia Rivera", "Principal Security Engineer", "Security", "Full-Time", "2020-01-13", None),
+    ("E1004", "Lena Weber", "Security Engineer", "Security", "Full-Time", "2021-05-03", None),
+    ("E1005", "Piotr Nowak", "IAM Lead", "Security", "Full-Time", "2019-11-04", None),
+    ("E1006", "Camille Dubois", "Engineering Manager, Console", "Engineering", "Full-Time", "2017-06-12", None),
+    ("E1007", "Sofia Lindqvist", "Platform Engineer", "Engineering", "Full-Time", "2020-08-24", None),
+    ("E1008", "David Fischer", "Database Engineering Lead", "Engineering", "Full-Time", "2018-02-05", None),
+    ("E1009", "Haruki Sato", "Support Engineering Lead", "Support", "Full-Time", "2021-10-11", None),
+    ("E1010", "Bianca Meyer", "Data Engineer", "Engineering", "Full-Time", "2022-03-07", None),
+    ("E1011", "Thanh Nguyen", "Messaging Engineer", "Engineering", "Full-Time", "2022-09-19", None),
+    # LAPSE security-training-annual: last security course October 2024.
+    ("E1012", "Rui Costa", "Support Operations Manager", "Support", "Full-Time", "2016-04-18", None),
+    ("E1013", "Elise Laurent", "Chief Information Security Officer", "Security", "Full-Time", "2021-02-01", None),
+    ("E1014", "Grace Okafor", "Privacy Counsel", "Legal", "Full-Time", "2020-05-11", None),
+    ("E1015", "Tom\u00e1s Herrera", "Network Engineer", "Engineering", "Full-Time", "2023-01-09", None),
+    ("E1016", "Yuki Tanaka", "Site Reliability Engineer", "Engineering", "Full-Time", "2023-04-17", None),
+    ("E1017", "Noah Schmidt", "Site Reliability Engineer", "Engineering", "Full-Time", "2022-11-28", None),
+    ("E1018", "Aisha Rahman", "Communications Lead", "Marketing", "Full-Time", "2021-07-05", None),
+    ("E1019", "Marco Bianchi", "Compute Engineer", "Engineering", "Full-Time", "2024-02-12", None),
+    ("E1020", "Ingrid Halvorsen", "Product Manager", "Product", "Part-Time", "2023-08-21", None),
+    # LAPSE security-training-annual: joined in June 2025, onboarding security course never taken.
+    ("E1021", "Kwame Asante", "Field Engineer, Federal", "Public Sector", "Full-Time", "2025-06-02", None),
+    ("E1022", "Olivia Brown", "Customer Support Engineer", "Support", "Full-Time", "2024-06-03", None),
+    ("E1023", "Jonas Berg", "Customer Support Engineer", "Support", "Full-Time", "2025-01-20", None),
+    ("E1024", "Priya Raman", "Security Analyst", "Security", "Full-Time", "2026-01-12", None),
+    # VERDICT security-training-annual at-risk: joined 4 March 2026, onboarding grace ends 3 April.
+    ("E1025", "Felix Wagner", "Backend Engineer", "Engineering", "Full-Time", "2026-03-04", None),
+    # VERDICT security-training-annual pending: joined 16 March 2026.
+    ("E1026", "Chlo\u00e9 Martin", "Customer Support Engineer", "Support", "Full-Time", "2026-03-16", None),
+    ("E1027", "Ahmed Hassan", "HR Business Partner", "People", "Full-Time", "2020-10-05", None),
+    ("E1028", "Sarah Cohen", "Finance Controller", "Finance", "Full-Time", "2019-01-07", None),
+    ("E1029", "Luca Romano", "Security Intern", "Security", "Intern", "2025-09-01", None),
+    ("E1030", "Daniel Kim", "Procurement Specialist", "Finance", "Part-Time", "2021-03-15", None),
+    ("E1031", "Hannah Novak", "Backend Engineer", "Engineering", "Full-Time", "2022-01-10", "2026-04-30"),
+    # Leavers and contractors: outside the training population.
+    ("E1032", "Ben Carter", "Backend Engineer", "Engineering", "Full-Time", "2020-01-06", "2025-08-29"),
+    ("E1033", "Oskar Lind", "Support Agent", "Support", "Full-Time", "2023-03-06", "2026-01-30"),
+    ("C2001", "Erik Johansson", "Contract SRE", "Engineering", "Contractor", "2025-05-05", None),
+    ("C2002", "Maya Patel", "Contract Technical Writer", "Product", "Contractor", "2024-09-09", "2025-12-19"),
+]
+
+AWARE_24 = "Security Awareness 2024 (annual)"
+AWARE_25 = "Security Awareness 2025 (annual)"
+STARTER = "Security Awareness for New Starters"
+PRIVACY = "Privacy and Data Protection Essentials"
+ONCALL_IR = "Incident Response for On-call Engineers"
+FEDERAL = "Handling Federal Customer Data"
+
+# person, course, completed (London wall clock)
+COMPLETIONS = [("E1023", STARTER, "2025-01-24 11:05")]
+_ANNUAL_2024 = ["E1001", "E1002", "E1003", "E1004", "E1005", "E1006", "E1007", "E1008", "E1009", "E1010",
+                "E1011", "E1012", "E1013", "E1014", "E1015", "E1016", "E1017", "E1018", "E1019", "E1020",
+                "E1022", "E1027", "E1028", "E1030", "E1031", "E1032", "E1033"]
+for _i, _p in enumerate(_ANNUAL_2024):
+    COMPLETIONS.append((_p, AWARE_24, f"2024-10-{1 + _i % 28:02d} {9 + _i % 8}:{(7 * _i) % 60:02d}"))
+# The 2025 campaign ran from 15 September to 30 November; a few finished late.
+_ANNUAL_2025 = [p for p in _ANNUAL_2024 if p not in ("E1012", "E1019", "E1032", "E1033")] + ["E1023"]
+for _i, _p in enumerate(_ANNUAL_2025):
+    _day = datetime(2025, 9, 15) + timedelta(days=(_i * 37) % 76)
+    COMPLETIONS.append((_p, AWARE_25, f"{_day:%Y-%m-%d} {10 + _i % 7}:{(11 * _i) % 60:02d}"))
+COMPLETIONS += [
+    ("E1019", AWARE_25, "2026-02-03 16:40"),  # finished late, after two reminders: still within the year
+    ("E1012", PRIVACY, "2025-06-11 14:20"),  # not a security course
+    ("E1021", FEDERAL, "2025-06-10 10:00"),  # not a security course
+    ("E1029", STARTER, "2025-09-05 15:30"),
+    ("E1024", STARTER, "2026-01-14 13:10"),
+    ("E1001", ONCALL_IR, "2025-05-07 10:30"),
+    ("E1004", ONCALL_IR, "2025-05-07 10:30"),
+    ("E1016", ONCALL_IR, "2025-05-08 14:00"),
+    ("E1017", ONCALL_IR, "2025-05-08 14:00"),
+    ("E1014", PRIVACY, "2025-06-03 09:45"),
+    ("E1009", PRIVACY, "2025-06-04 11:15"),
+]
+
+
+def people_json():
+    emps = []
+    for num, name, title, dept, kind, hired, left in PEOPLE:
+        emps.append({"employeeNumber": num, "displayName": name, "jobTitle": title, "department": dept,
+                     "employment": {"type": kind, "hireDate": hired, "terminationDate": left}})
+    doc = {"export": {"system": "HRIS", "generatedAt": "2026-03-31T06:00:00Z", "count": len(emps)},
+           "employees": emps}
+    with open(os.path.join(OUT, "people.json"), "w", encoding="utf-8", newline="") as f:
+        f.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+
+
+def training_csv():
+    names = {p[0]: p[1] for p in PEOPLE}
+    header = ["Completion ID", "Employee Number", "Learner", "Course", "Status", "Completion Date"]
+    rows = []
+    for n, (p, course, when) in enumerate(sorted(COMPLETIONS, key=lambda c: (c[2], c[0]))):
+        local = datetime.strptime(when, "%Y-%m-%d %H:%M")
+        rows.append([f"LMS-{50001 + n}", p, names[p], course, "Completed", local.strftime("%d/%m/%Y %H:%M")])
+    write("training.csv", header, rows)
+
+
+# ---------------------------------------------------------------------------------
+# Attestations (GRC tool export): the quarterly review of on-call engineers' access.
+# LAPSE oncall-access-review-attested: the Q1 2026 review is not done; the Q4 2025
+# attestation expired on 22 March 2026.
+# ---------------------------------------------------------------------------------
+ATTESTATIONS = [
+    ("ATT-0412", "OA-7 On-call production access review", "2025-04-09T15:20:00Z", "2025-07-09", "2025-Q1"),
+    ("ATT-0466", "OA-7 On-call production access review", "2025-07-07T10:05:00Z", "2025-10-07", "2025-Q2"),
+    ("ATT-0519", "OA-7 On-call production access review", "2025-10-06T13:45:00Z", "2026-01-06", "2025-Q3"),
+    ("ATT-0571", "OA-7 On-call production access review", "2025-12-22T11:30:00Z", "2026-03-22", "2025-Q4"),
+]
+
+
+def attestations_csv():
+    header = ["Attestation ID", "Control", "Statement", "Attested By", "Attested On", "Evidence", "Valid Until"]
+    rows = [[a, ctl, "On-call engineers' production access was temporary (just-in-time), approved per "
+             "incident, and reviewed; leavers and rotation changes removed.", "E. Laurent (CISO)", when,
+             f"https://grc.example-cloud.com/evidence/OA-7/{q}", until]
+            for a, ctl, when, until, q in ATTESTATIONS]
+    write("attestations.csv", header, rows)
+
+
+# ---------------------------------------------------------------------------------
+# Waivers (management's accepted exceptions).
+# ---------------------------------------------------------------------------------
+def waivers_yaml():
+    text = f"""# Management's accepted exceptions for the demo; read beside sources.yaml.
+# GENERATED by tools/gen_demo.py: edit the script, not this file.
+waivers:
+  - id: WVR-2025-07
+    check: fedramp-icp-report-cisa-1h
+    record: {BY_KEY["debug-tokens"]["id"]}
+    reason: >-
+      Debug logging enabled by our own configuration change: no attack vector of the
+      CISA taxonomy, so the Incident Communications Procedure asks no CISA report.
+    approver: E. Laurent (CISO)
+    approved_at: "2025-10-02T14:00:00Z"
+    expires_at: "2026-09-30"
+    response: >-
+      Management agrees no CISA report was due. The incident record will carry the
+      attack vector so that the CISA test can tell such incidents apart.
+"""
+    with open(os.path.join(OUT, "waivers.yaml"), "w", encoding="utf-8", newline="") as f:
+        f.write(text)
+
 
 
 # ---------------------------------------------------------------------------------
@@ -944,7 +1611,10 @@ def incidents_csv():
     header = ["Incident ID", "Title", "Severity", "Type", "Status", "Service", "Reported By",
               "Incident Lead", "Detected At", "Escalated At", "Declared At", "Contained At",
               "Eradicated At", "Recovered At", "Resolved At", "Customer Impact",
-              "Personal Data Breach", "Postmortem", "Summary", "Slack Channel"]
+              "Personal Data Breach", "Postmortem", "Summary", "Slack Channel",
+              "Support Ticket", "Personal Data Involved", "Reported To", "Consequences",
+              "Actions Taken", "Data Lost", "Data Disclosed", "Data Altered",
+              "Investigation Closed At", "FedRAMP Identified At", "FedRAMP Class", "PAIN"]
     rows = []
     for inc in INCIDENTS:
         _, cells = timeline(inc["det"], inc["steps"], inc["zone"], inc.get("override"))
@@ -954,19 +1624,28 @@ def incidents_csv():
                      inc["by"], inc["lead"], cells["detected"], cells["escalated"], cells["declared"],
                      cells["contained"], cells["eradicated"], cells["recovered"], cells["resolved"],
                      inc["ci"], inc["breach"], inc.get("pm", ""), inc["summary"],
-                     f"#inc-{inc['id'][4:]}-{inc['key']}"])
+                     f"#inc-{inc['id'][4:]}-{inc['key']}"] + incident_extras(inc))
     write("incidents.csv", header, rows, bom=True, crlf=True)
 
 
-def notifications_csv():
-    header = ["Notice ID", "Incident Ref", "Recipient Group", "Stage", "Channel", "Sent (UTC)",
-              "Nature of Incident", "Impact on Users", "Mitigation", "Next Steps & Timeline"]
-    # The comms log numbers notices in the order they were sent.
-    ordered = sorted(NOTES, key=lambda n: (n["sent"], n["seq"]))
-    rows = [[f"COM-{2001 + i}", n["incident"], n["audience"], n["stage"], n["channel"],
+NOTICE_HEADER = ["Notice ID", "Incident Ref", "Recipient Group", "Stage", "Channel", "Sent (UTC)",
+                 "Nature of Incident", "Impact on Users", "Mitigation", "Next Steps & Timeline"]
+
+
+def notice_rows(notes, fmt):
+    # Each log numbers its notices in the order they were sent.
+    ordered = sorted(notes, key=lambda n: (n["sent"], n["seq"]))
+    return [[fmt(i), n["incident"], n["audience"], n["stage"], n["channel"],
              n["sent"].astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), n["nature"], n["impact"],
              n["mitigation"], n["next"]] for i, n in enumerate(ordered)]
-    write("notifications.csv", header, rows)
+
+
+def notifications_csv():
+    write("notifications.csv", NOTICE_HEADER, notice_rows(NOTES, lambda i: f"COM-{2001 + i}"))
+
+
+def reporting_log_csv():
+    write("reporting-log.csv", NOTICE_HEADER, notice_rows(GRC, lambda i: f"GRC-{i + 1:04d}"))
 
 
 def postmortems_csv():
@@ -996,8 +1675,16 @@ def check_before_as_of():
     for inc in INCIDENTS:
         for k, v in inc["t"].items():
             assert v is None or v < AS_OF, (inc["id"], k, v)
-    for n in NOTES:
+    for n in NOTES + GRC:
         assert n["sent"] < AS_OF, n
+    for _, _, when, _, _ in ATTESTATIONS:
+        assert when < "2026-03-31T12:00:00Z"
+    for c in COMPLETIONS:
+        assert c[2] < "2026-03-31 12:00", c
+    for d in DOCUMENTS:
+        assert d[5] <= "2026-03-31" and d[8] <= "2026-03-31", d
+    for x in SHIFTS:
+        assert x["start"] < x["end"], x
     for f in FINDINGS:
         assert f["created"] < AS_OF and (f["closed"] is None or f["created"] < f["closed"] < AS_OF), f
 
@@ -1011,11 +1698,22 @@ def findings_csv():
 
 
 if __name__ == "__main__":
+    build_oncall()
     check_before_as_of()
     os.makedirs(OUT, exist_ok=True)
     incidents_csv()
     notifications_csv()
+    reporting_log_csv()
     postmortems_csv()
     findings_csv()
-    print(f"wrote {len(INCIDENTS)} incidents, {len(NOTES)} notifications, "
-          f"{len(PIR)} postmortems, {len(FINDINGS)} findings to {OUT}")
+    shifts = oncall_ndjson()
+    exercises_csv()
+    documents_csv()
+    people_json()
+    training_csv()
+    attestations_csv()
+    waivers_yaml()
+    print(f"wrote {len(INCIDENTS)} incidents, {len(NOTES)} + {len(GRC)} notifications, "
+          f"{len(PIR)} postmortems, {len(FINDINGS)} findings, {shifts} on-call shifts, "
+          f"{len(EXERCISES)} exercises, {len(DOCUMENTS)} documents, {len(PEOPLE)} people, "
+          f"{len(COMPLETIONS)} training completions, {len(ATTESTATIONS)} attestations to {OUT}")

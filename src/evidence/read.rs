@@ -197,14 +197,18 @@ pub fn load(sources: &[TableSource], needs: &Needs) -> Evidence {
         ev.tables.insert(def.name, Table::new(def, &proj));
     }
     // Files in a stable order: each primary table's files, with its derived tables.
-    let mut rejected_ids: BTreeMap<&'static str, HashSet<Box<str>>> = BTreeMap::new();
+    // Inputs are numbered first; then each primary table (with its derived tables) is
+    // read on its own thread into its own part, and the parts are merged in order, so
+    // the result does not depend on which thread finishes first.
+    let mut groups: Vec<(&TableSource, Vec<&TableSource>, Vec<u32>)> = Vec::new();
     for s in sources.iter().filter(|s| s.from.is_none()) {
         let derived: Vec<&TableSource> = sources
             .iter()
             .filter(|d| d.from.as_deref() == Some(s.def.name))
             .collect();
+        let mut idxs = Vec::new();
         for (path, shown) in &s.files {
-            let file_idx = ev.inputs.len() as u32;
+            idxs.push(ev.inputs.len() as u32);
             let mut tables = vec![s.def.name.to_string()];
             tables.extend(derived.iter().map(|d| d.def.name.to_string()));
             ev.inputs.push(Input {
@@ -219,9 +223,80 @@ pub fn load(sources: &[TableSource], needs: &Needs) -> Evidence {
             });
             ev.primary.push(Some(s.def.name));
             ev.rejected_keys.push(HashSet::new());
-            let mut binds: Vec<&TableSource> = vec![s];
-            binds.extend(derived.iter().copied());
-            read_file(&mut ev, file_idx, path, &binds, &mut rejected_ids);
+        }
+        groups.push((s, derived, idxs));
+    }
+    type Part = (Evidence, BTreeMap<&'static str, HashSet<Box<str>>>);
+    let parts: Vec<Part> = std::thread::scope(|scope| {
+        let handles: Vec<_> = groups
+            .iter()
+            .map(|(s, derived, idxs)| {
+                // Each part owns its tables and sees every input slot (locations are global).
+                let mut part = Evidence {
+                    inputs: ev.inputs.clone(),
+                    primary: ev.primary.clone(),
+                    rejected_keys: vec![HashSet::new(); ev.inputs.len()],
+                    ..Evidence::default()
+                };
+                for t in std::iter::once(*s).chain(derived.iter().copied()) {
+                    if let Some(table) = ev.tables.remove(t.def.name) {
+                        part.tables.insert(t.def.name, table);
+                    }
+                }
+                let binds: Vec<&TableSource> =
+                    std::iter::once(*s).chain(derived.iter().copied()).collect();
+                scope.spawn(move || {
+                    let mut rejected_ids = BTreeMap::new();
+                    for (&idx, (path, _)) in idxs.iter().zip(&s.files) {
+                        read_file(&mut part, idx, path, &binds, &mut rejected_ids);
+                    }
+                    (part, rejected_ids)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    // Never silently lose a table: a failed reader is an error of the run.
+                    let mut e = Evidence::default();
+                    e.diags.push(Diagnostic::error(
+                        Code::Io,
+                        "-",
+                        "internal error: a reading thread failed",
+                    ));
+                    (e, BTreeMap::new())
+                })
+            })
+            .collect()
+    });
+    let mut rejected_ids: BTreeMap<&'static str, HashSet<Box<str>>> = BTreeMap::new();
+    for ((_, _, idxs), (part, rids)) in groups.iter().zip(parts) {
+        let Evidence {
+            tables,
+            inputs,
+            rejected,
+            diags,
+            rejected_keys,
+            ..
+        } = part;
+        ev.tables.extend(tables);
+        for &i in idxs {
+            if let (Some(dst), Some(src)) = (ev.inputs.get_mut(i as usize), inputs.get(i as usize))
+            {
+                *dst = src.clone();
+            }
+            if let (Some(dst), Some(src)) = (
+                ev.rejected_keys.get_mut(i as usize),
+                rejected_keys.get(i as usize),
+            ) {
+                *dst = src.clone();
+            }
+        }
+        ev.rejected.extend(rejected);
+        ev.diags.extend(diags);
+        for (k, v) in rids {
+            rejected_ids.entry(k).or_default().extend(v);
         }
     }
     check_references(&mut ev, &rejected_ids);
