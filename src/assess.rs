@@ -291,7 +291,9 @@ pub fn apply_period(ev: &mut Evidence, period: Period) {
     }
     for (inp, oop) in ev.inputs.iter_mut().zip(out_of_period) {
         inp.rows_out_of_period = oop;
-        inp.rows_evaluated = inp.rows_read.saturating_sub(inp.rows_rejected + oop);
+        inp.rows_evaluated = inp
+            .rows_read
+            .saturating_sub(inp.rows_rejected + oop + inp.rows_superseded);
     }
 }
 
@@ -449,7 +451,11 @@ fn run_check(
     let aggregate = c.rule.aggregate();
     let mut rows = Vec::new();
     for row in 0..t.len() as u32 {
-        if !t.live(row) || !t.in_period.get(row as usize).copied().unwrap_or(false) {
+        // Rules that judge the population as a whole (periodic, coverage, attested) see
+        // records from before the period too: the last review before the period start
+        // is what the first stretch is measured from. They apply the window themselves.
+        let in_period = t.in_period.get(row as usize).copied().unwrap_or(false);
+        if !t.live(row) || (!in_period && !aggregate) {
             continue;
         }
         if let Some(f) = &c.filter

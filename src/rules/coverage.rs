@@ -136,6 +136,11 @@ impl Rule for Coverage {
                 }
             }
             iv.sort();
+            // Shifts that ended before the window are outside the assessment.
+            if let Some(ps) = ctx.period.start {
+                iv.retain(|(_, b, _)| *b >= ps);
+            }
+            iv.retain(|(a, _, _)| *a <= wend);
             let Some(&(first, _, _)) = iv.first() else {
                 continue;
             };

@@ -152,6 +152,16 @@ impl Rule for Periodic {
                 }
             }
             events.sort();
+            // Events before the period start matter only through the last of them: the
+            // first stretch of the period is measured from it.
+            let mut anchored = false;
+            if let Some(ps) = ctx.period.start {
+                let before = events.iter().filter(|(ts, _)| *ts <= ps).count();
+                if before > 0 {
+                    events.drain(..before - 1);
+                    anchored = true;
+                }
+            }
             let Some(&(first, _)) = events.first() else {
                 out.push(Outcome::about(
                     t.def.name,
@@ -168,7 +178,8 @@ impl Rule for Periodic {
                 ));
                 continue;
             };
-            if let Some(ps) = ctx.period.start
+            if !anchored
+                && let Some(ps) = ctx.period.start
                 && let Some(due) = self.next_due(ps)
                 && first > due
             {
