@@ -291,9 +291,7 @@ pub fn apply_period(ev: &mut Evidence, period: Period) {
     }
     for (inp, oop) in ev.inputs.iter_mut().zip(out_of_period) {
         inp.rows_out_of_period = oop;
-        inp.rows_evaluated = inp
-            .rows_read
-            .saturating_sub(inp.rows_rejected + oop + inp.rows_superseded);
+        inp.rows_evaluated = inp.rows_read.saturating_sub(inp.rows_rejected + oop);
     }
 }
 
