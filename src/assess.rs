@@ -124,6 +124,69 @@ pub struct CheckResult {
     pub sample: Option<crate::sample::SampleInfo>,
 }
 
+/// A finding open at as-of: not closed and no closing date.
+#[derive(Debug, Clone)]
+pub struct OpenFinding {
+    /// Finding id.
+    pub id: String,
+    /// When it was filed.
+    pub created_at: Option<Ts>,
+    /// When it is due.
+    pub due_at: Option<Ts>,
+}
+
+/// Fields of `findings` read to list open findings.
+pub const FINDING_AGE_FIELDS: &[&str] = &["status", "created_at", "due_at", "closed_at"];
+
+/// Add the findings fields the aging chart needs, when findings are read at all.
+pub fn extend_needs_for_aging(needs: &mut Needs, sources_have_findings: bool) {
+    let Some(def) = crate::evidence::tables::table("findings") else {
+        return;
+    };
+    if !sources_have_findings {
+        return;
+    }
+    let set = needs.entry(def.name).or_default();
+    for f in FINDING_AGE_FIELDS {
+        if let Some(i) = def.fields.iter().position(|x| x.name == *f) {
+            set.insert(i);
+        }
+    }
+}
+
+/// Findings open at as-of, in id order.
+pub fn open_findings(ev: &Evidence, as_of: Ts) -> Vec<OpenFinding> {
+    let Some(t) = ev.table("findings") else {
+        return Vec::new();
+    };
+    let idx = |n: &str| t.field_index(n).unwrap_or(usize::MAX);
+    let (status, created, due, closed) = (
+        idx("status"),
+        idx("created_at"),
+        idx("due_at"),
+        idx("closed_at"),
+    );
+    let mut out = Vec::new();
+    for row in 0..t.len() as u32 {
+        if !t.live(row) {
+            continue;
+        }
+        let is_closed = t.get(row, status).text() == Some("closed")
+            || t.get(row, closed).time().is_some_and(|c| c <= as_of);
+        let created_at = t.get(row, created).time();
+        if is_closed || created_at.is_some_and(|c| c > as_of) {
+            continue;
+        }
+        out.push(OpenFinding {
+            id: t.id(row).to_string(),
+            created_at,
+            due_at: t.get(row, due).time(),
+        });
+    }
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    out
+}
+
 /// A control's result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -203,6 +266,8 @@ pub struct Assessment {
     pub crosswalk: Vec<crate::catalog::Mapping>,
     /// Name of the audited entity (from the settings file), for report covers.
     pub entity: Option<String>,
+    /// Findings still open at as-of (for the findings-aging chart).
+    pub open_findings: Vec<OpenFinding>,
     /// Warnings (e.g. fields no source provides).
     pub warnings: Vec<Diagnostic>,
 }
@@ -291,7 +356,9 @@ pub fn apply_period(ev: &mut Evidence, period: Period) {
     }
     for (inp, oop) in ev.inputs.iter_mut().zip(out_of_period) {
         inp.rows_out_of_period = oop;
-        inp.rows_evaluated = inp.rows_read.saturating_sub(inp.rows_rejected + oop);
+        inp.rows_evaluated = inp
+            .rows_read
+            .saturating_sub(inp.rows_rejected + oop + inp.rows_superseded);
     }
 }
 
@@ -373,6 +440,7 @@ pub fn assess(cat: &Catalog, ev: &Evidence, scope: &Scope) -> Assessment {
             .cloned()
             .collect(),
         entity: None,
+        open_findings: open_findings(ev, scope.as_of),
         warnings,
     }
 }

@@ -91,6 +91,10 @@ fn resolve(a: &ScopeArgs) -> Result<CheckOptions, u8> {
         entity: cfg.entity,
         waivers,
         sample: None,
+        progress: None,
+        preset: None,
+        severity: Vec::new(),
+        max_exceptions: None,
     })
 }
 

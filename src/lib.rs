@@ -15,6 +15,7 @@ pub mod diag;
 pub mod diff;
 pub mod evidence;
 pub mod explain;
+pub mod inspect;
 pub mod report;
 pub mod rules;
 pub mod sample;
@@ -30,9 +31,21 @@ use diag::{Code, Diagnostic, Diags, Level};
 use report::{FailOn, Gate};
 use time::{Ts, TsFormat, parse_ts};
 
+/// A progress callback for reading (see `evidence::read::Progress`).
+#[derive(Clone)]
+pub struct ProgressSink(pub std::sync::Arc<evidence::read::Progress>);
+
+impl std::fmt::Debug for ProgressSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProgressSink")
+    }
+}
+
 /// What `evidentia check` was asked to do.
 #[derive(Debug, Clone)]
 pub struct CheckOptions {
+    /// Reading progress, shown by the binary on a terminal.
+    pub progress: Option<ProgressSink>,
     /// Folder of catalog files.
     pub controls: PathBuf,
     /// sources.yaml.
@@ -57,6 +70,12 @@ pub struct CheckOptions {
     pub waivers: Option<PathBuf>,
     /// Sample file (`evidentia sample`): evaluate only the sampled records of its check.
     pub sample: Option<PathBuf>,
+    /// `--preset`: read the exports through a shipped preset instead of `sources`.
+    pub preset: Option<evidence::presets::PresetUse>,
+    /// `--deny/--warn/--allow CHECK`: per-check severity overrides of the catalog's.
+    pub severity: Vec<(String, catalog::Severity)>,
+    /// `--max-exceptions N`: the gate tolerates up to N exceptions in deny checks.
+    pub max_exceptions: Option<u64>,
 }
 
 /// A finished run.
@@ -100,6 +119,18 @@ pub fn run_check(opts: &CheckOptions) -> Result<RunOutput, Vec<Diagnostic>> {
             ));
         }
     }
+    for (id, sev) in &opts.severity {
+        if cat.check(id).is_none() {
+            diags.push(Diagnostic::error(
+                Code::UnknownCheck,
+                format!("--{}", severity_flag(*sev)),
+                format!(
+                    "`{id}` is not a check of the catalog in {} (`evidentia catalog list` lists them)",
+                    opts.controls.display()
+                ),
+            ));
+        }
+    }
     let waivers = match &opts.waivers {
         Some(p) => waivers::load(p, &cat, &mut diags),
         None => Vec::new(),
@@ -111,7 +142,7 @@ pub fn run_check(opts: &CheckOptions) -> Result<RunOutput, Vec<Diagnostic>> {
     if diags.has_errors() {
         return Err(diags.finish());
     }
-    let sources = evidence::sources::load(&opts.sources, opts.data.as_deref(), &mut diags);
+    let sources = load_sources(opts, &mut diags);
     if diags.has_errors() {
         return Err(diags.finish());
     }
@@ -124,7 +155,9 @@ pub fn run_check(opts: &CheckOptions) -> Result<RunOutput, Vec<Diagnostic>> {
     let checks = assess::selected_checks(&cat, &scope.frameworks);
     let mut needs = assess::needs(&checks);
     report::oscal::extend_needs(&mut needs);
-    let mut ev = evidence::read::load(&sources, &needs);
+    assess::extend_needs_for_aging(&mut needs, sources.iter().any(|s| s.def.name == "findings"));
+    let mut ev =
+        evidence::read::load_with_progress(&sources, &needs, opts.progress.as_ref().map(|p| &*p.0));
     let ev_diags = std::mem::take(&mut ev.diags);
     if ev_diags.has_errors() && !opts.keep_going {
         return Err(ev_diags.finish());
@@ -136,7 +169,19 @@ pub fn run_check(opts: &CheckOptions) -> Result<RunOutput, Vec<Diagnostic>> {
         let w = waivers::apply(&mut assessment, &waivers, &p.display().to_string());
         assessment.warnings.extend(w);
     }
-    let gate = report::gate(&assessment, opts.fail_on, opts.allow_empty);
+    for c in assessment.checks.iter_mut() {
+        if let Some((_, sev)) = opts.severity.iter().find(|(id, _)| id == &c.id) {
+            c.severity = *sev;
+        }
+    }
+    let gate = report::gate_with(
+        &assessment,
+        &report::GatePolicy {
+            fail_on: opts.fail_on,
+            allow_empty: opts.allow_empty,
+            max_exceptions: opts.max_exceptions,
+        },
+    );
     let remediations = report::oscal::remediations(&assessment, &ev);
     Ok(RunOutput {
         assessment,
@@ -144,6 +189,23 @@ pub fn run_check(opts: &CheckOptions) -> Result<RunOutput, Vec<Diagnostic>> {
         diagnostics: ev_diags.finish(),
         remediations,
     })
+}
+
+/// The sources of a run: the sources file, or the preset given with `--preset`.
+pub fn load_sources(opts: &CheckOptions, diags: &mut Diags) -> Vec<evidence::sources::TableSource> {
+    match &opts.preset {
+        Some(p) => evidence::presets::load(p, opts.data.as_deref(), diags),
+        None => evidence::sources::load(&opts.sources, opts.data.as_deref(), diags),
+    }
+}
+
+/// The option that sets a severity: `deny`, `warn` or `allow`.
+pub fn severity_flag(s: catalog::Severity) -> &'static str {
+    match s {
+        catalog::Severity::Deny => "deny",
+        catalog::Severity::Warn => "warn",
+        catalog::Severity::Allow => "allow",
+    }
 }
 
 /// Parse an instant given on the command line: RFC 3339, or a date (UTC midnight).

@@ -15,6 +15,7 @@ use evidentia::time::Ts;
 use evidentia::{CheckOptions, parse_instant, parse_period};
 
 mod auditor;
+mod onboard;
 
 #[derive(Parser)]
 #[command(
@@ -48,6 +49,14 @@ enum Cmd {
     Sample(auditor::SampleArgs),
     /// What changed between two report.json: exceptions, controls, catalog, inputs.
     Diff(auditor::DiffArgs),
+    /// Write a commented sources.yaml for a tool's export (`--preset NAME`), or list
+    /// the presets (`--list`).
+    Init(onboard::InitArgs),
+    /// Look at an export through its sources file or a preset (`evidence inspect`).
+    Evidence {
+        #[command(subcommand)]
+        cmd: onboard::EvidenceCmd,
+    },
 }
 
 #[derive(clap::Args)]
@@ -112,7 +121,7 @@ struct CheckArgs {
     /// Assess only this framework (repeatable).
     #[arg(long = "framework", value_name = "ID")]
     frameworks: Vec<String>,
-    /// Outputs, comma-separated: text, json, csv, ids, html, md, oscal, poam, or all [default: text,json,csv].
+    /// Outputs, comma-separated: text, json, csv, ids, html, md, oscal, poam, junit, sarif, or all [default: text,json,csv].
     /// manifest.json and SHA256SUMS are written with any file output.
     #[arg(long)]
     format: Option<String>,
@@ -134,6 +143,34 @@ struct CheckArgs {
     /// Sample file from `evidentia sample`: evaluate only the sampled records of its check.
     #[arg(long, value_name = "FILE")]
     sample: Option<PathBuf>,
+    /// Read the exports through a shipped preset instead of a sources file
+    /// (`evidentia init --list` lists them).
+    #[arg(long, value_name = "NAME", conflicts_with = "sources")]
+    preset: Option<String>,
+    /// With --preset: an export file, `FILE` for the incidents or `TABLE=FILE`
+    /// (repeatable; only the tables given are read). Without it, the preset's file
+    /// names are looked up in --data DIR.
+    #[arg(long = "export", value_name = "[TABLE=]FILE", requires = "preset")]
+    exports: Vec<String>,
+    /// With --preset: the zone of timestamps written without an offset (IANA name).
+    #[arg(long, value_name = "ZONE", requires = "preset")]
+    timezone: Option<String>,
+    /// This check fails the gate on exceptions, whatever the catalog says (repeatable).
+    #[arg(long = "deny", value_name = "CHECK")]
+    deny: Vec<String>,
+    /// This check's exceptions are reported as warnings and never fail the gate (repeatable).
+    #[arg(long = "warn", value_name = "CHECK")]
+    warn: Vec<String>,
+    /// This check is evaluated and reported but never affects the gate (repeatable).
+    #[arg(long = "allow", value_name = "CHECK")]
+    allow: Vec<String>,
+    /// The gate fails on exceptions only when the deny checks have more than N in total.
+    #[arg(long, value_name = "N")]
+    max_exceptions: Option<u64>,
+    /// Print CI annotations on standard output: github or none [default: github when
+    /// GITHUB_ACTIONS=true, else none].
+    #[arg(long, value_name = "KIND")]
+    annotations: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -145,6 +182,8 @@ fn main() -> ExitCode {
         Cmd::Explain(a) => auditor::explain(a),
         Cmd::Sample(a) => auditor::sample(a),
         Cmd::Diff(a) => auditor::diff(a),
+        Cmd::Init(a) => onboard::init(a),
+        Cmd::Evidence { cmd } => onboard::evidence(cmd),
     };
     ExitCode::from(code)
 }
@@ -340,7 +379,20 @@ fn check(a: CheckArgs) -> u8 {
     let as_of_arg = a.as_of.or(cfg.as_of);
     let period_arg = a.period.or(cfg.period);
     let entity = cfg.entity;
+    let preset = onboard::preset_use(a.preset, a.exports, a.timezone);
+    let severity = match onboard::severity_overrides(&a.deny, &a.warn, &a.allow) {
+        Ok(s) => s,
+        Err(m) => return usage(&m),
+    };
+    let annotate = match onboard::annotations_wanted(a.annotations.as_deref()) {
+        Ok(x) => x,
+        Err(m) => return usage(&m),
+    };
+    // With a preset there is no sources file to look for waivers.yaml beside.
     let waivers = a.waivers.or(cfg.waivers).or_else(|| {
+        if preset.is_some() {
+            return None;
+        }
         let p = sources
             .parent()
             .unwrap_or(Path::new("."))
@@ -356,7 +408,7 @@ fn check(a: CheckArgs) -> u8 {
                 Some(x) => formats.push(x),
                 None => {
                     return usage(&format!(
-                        "--format `{f}`: use text, json, csv, ids, html, md, oscal, poam or all"
+                        "--format `{f}`: use text, json, csv, ids, html, md, oscal, poam, junit, sarif or all"
                     ));
                 }
             }
@@ -397,6 +449,10 @@ fn check(a: CheckArgs) -> u8 {
         entity,
         waivers,
         sample: a.sample,
+        progress: terminal_progress(),
+        preset,
+        severity,
+        max_exceptions: a.max_exceptions,
     };
     let out = match evidentia::run_check(&opts) {
         Ok(o) => o,
@@ -468,6 +524,12 @@ fn check(a: CheckArgs) -> u8 {
             Format::Md => report::markdown::render(&out.assessment, &out.gate),
             Format::Oscal => report::oscal::render(&out.assessment, &out.gate),
             Format::Poam => report::oscal::render_poam(&out.assessment, &out.remediations),
+            Format::Junit => report::junit::render(&out.assessment, &out.gate),
+            Format::Sarif => report::sarif::render(
+                &out.assessment,
+                &out.gate,
+                &report::locate::Lines::scan(&out.assessment),
+            ),
         };
         let Some(name) = f.file_name() else { continue };
         if let Err(e) = write_atomic(&out_dir, name, &bytes) {
@@ -476,13 +538,28 @@ fn check(a: CheckArgs) -> u8 {
         }
         written.push((name, bytes));
     }
+    // A preset run: the sources it expanded to go into the bundle as its sources file.
+    let mut sources_used = opts.sources.clone();
+    if !written.is_empty()
+        && let Some(text) = opts.preset.as_ref().and_then(onboard::preset_text)
+    {
+        if let Err(e) = write_atomic(&out_dir, onboard::PRESET_SOURCES, text.as_bytes()) {
+            eprintln!(
+                "error[io]: {}: {e}",
+                out_dir.join(onboard::PRESET_SOURCES).display()
+            );
+            return 2;
+        }
+        sources_used = onboard::preset_sources_path(&out_dir);
+        written.push((onboard::PRESET_SOURCES, text.into_bytes()));
+    }
     // The evidence bundle: manifest.json and SHA256SUMS whenever a file was written.
     if !written.is_empty() {
         use report::manifest::{MANIFEST, RunInfo, SUMS, manifest, sha256sums};
         let run = RunInfo {
             argv: &argv,
             settings: settings_path.as_deref(),
-            sources: &opts.sources,
+            sources: &sources_used,
             waivers: opts.waivers.as_deref(),
         };
         let mut files: Vec<(&str, &[u8])> =
@@ -496,6 +573,15 @@ fn check(a: CheckArgs) -> u8 {
                 return 2;
             }
         }
+    }
+    if annotate {
+        let text = report::annotations::render(
+            &out.assessment,
+            &out.gate,
+            &report::locate::Lines::scan(&out.assessment),
+        );
+        let mut so = std::io::stdout().lock();
+        let _ = so.write_all(text.as_bytes());
     }
     if !out.gate.passed && !formats.contains(&Format::Text) {
         for r in &out.gate.reasons {
@@ -574,6 +660,26 @@ fn tempdir_for_verify() -> std::io::Result<PathBuf> {
         }
     }
     Err(std::io::Error::other("no free temporary folder name"))
+}
+
+/// On an interactive terminal (and not in CI), show reading progress on stderr: rows
+/// read per file, the rate and the elapsed time. Never on a pipe or in CI logs.
+fn terminal_progress() -> Option<evidentia::ProgressSink> {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() || std::env::var_os("CI").is_some() {
+        return None;
+    }
+    let start = std::time::Instant::now();
+    Some(evidentia::ProgressSink(std::sync::Arc::new(
+        move |file: &str, rows: u64, done: bool| {
+            let secs = start.elapsed().as_secs_f64().max(1e-3);
+            let end = if done { "\n" } else { "\r" };
+            eprint!(
+                "\x1b[2K  reading {file}: {rows} records, {:.0}/s, {secs:.1} s{end}",
+                rows as f64 / secs
+            );
+        },
+    )))
 }
 
 /// Refuse an output folder that is (or is inside) the controls or evidence folder.

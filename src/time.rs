@@ -268,10 +268,10 @@ fn parse_iso(s: &str) -> Result<Iso, TimeError> {
         Some(_) => return Err(err()),
     };
     let utc_secs = ndt.and_utc().timestamp() - offset_secs;
-    let total = utc_secs
-        .checked_mul(NANOS_PER_SEC)
-        .and_then(|v| v.checked_add(i64::from(ndt.nanosecond())))
-        .ok_or(TimeError::OutOfRange)?;
+    // In i128: the first second of the range (1677-09-21T00:12:43Z) overflows i64
+    // before its nanoseconds are added back.
+    let total = i128::from(utc_secs) * i128::from(NANOS_PER_SEC) + i128::from(ndt.nanosecond());
+    let total = i64::try_from(total).map_err(|_| TimeError::OutOfRange)?;
     Ok(Iso::Full(Ts(total)))
 }
 
@@ -525,6 +525,9 @@ pub fn add_span(start: Ts, span: Span, clock: Clock<'_>) -> Result<Ts, TimeError
                     &fallback
                 }
             };
+            if n > MAX_SPAN_DAYS {
+                return Err(TimeError::OutOfRange);
+            }
             let local = start.to_utc().with_timezone(&cal.zone).naive_local();
             let mut date = local.date();
             let mut time = local.time();
@@ -549,6 +552,9 @@ pub fn sub_span(t: Ts, span: Span) -> Option<Ts> {
         Span::Days(d) => dt.checked_sub_days(chrono::Days::new(u64::from(d)))?,
         Span::Months(m) => dt.checked_sub_months(Months::new(m))?,
         Span::BusinessDays(n) => {
+            if n > MAX_SPAN_DAYS {
+                return None;
+            }
             let mut d = dt;
             let mut left = n;
             while left > 0 {
@@ -562,6 +568,10 @@ pub fn sub_span(t: Ts, span: Span) -> Option<Ts> {
     };
     Ts::from_utc(back)
 }
+
+/// More days than the instants of `Ts` span (1677-2262): a business-day span this long
+/// ends out of range, so it is refused before counting (bounded time on any catalog).
+const MAX_SPAN_DAYS: u32 = 214_000;
 
 fn next_business_day(cal: &Calendar, mut d: NaiveDate) -> Result<NaiveDate, TimeError> {
     // A calendar where no day is a business day would loop: stop after ten years.

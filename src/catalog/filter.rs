@@ -375,6 +375,9 @@ impl Cond {
                     },
                     Op::WithinLast(sp) => match (v.time(), crate::time::sub_span(as_of, *sp)) {
                         (Some(x), Some(from)) => x > from && x <= as_of,
+                        // The window starts before the first representable instant
+                        // (e.g. `within_last: 1000y`): it holds every earlier one.
+                        (Some(x), None) => x <= as_of,
                         _ => false,
                     },
                     Op::Time(cmp, r) => {

@@ -5,7 +5,10 @@
 //! the fields some check reads are materialised (the projection), so text no check
 //! reads is never kept in memory.
 
+mod latest;
+pub mod presets;
 pub mod read;
+pub mod select;
 pub mod sources;
 pub mod tables;
 
@@ -434,6 +437,10 @@ pub struct Input {
     pub rows_out_of_period: u64,
     /// Records rejected with a diagnostic.
     pub rows_rejected: u64,
+    /// Rows replaced by a later row of the same id (`latest_by`): neither evaluated
+    /// nor rejected.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub rows_superseded: u64,
     /// For JSON arrays: the pointer of the array (record `i` is `<pointer>/<i>`).
     #[serde(skip)]
     pub records_pointer: Option<String>,
@@ -454,6 +461,12 @@ pub struct Evidence {
     pub(crate) primary: Vec<Option<&'static str>>,
     /// Per input: the keys (line, or JSON index) of its rejected records.
     pub(crate) rejected_keys: Vec<std::collections::HashSet<u32>>,
+    /// Per table read with `latest_by`: the key of each row (by row index).
+    pub(crate) latest_keys: BTreeMap<&'static str, Vec<i64>>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Evidence {

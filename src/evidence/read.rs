@@ -166,6 +166,8 @@ struct Binding<'s> {
     /// Fields read only to validate them: (canonical index, getter).
     validate: Vec<(usize, Getter)>,
     is_derived: bool,
+    /// The `latest_by` column, when rows of one id are updates of one record.
+    latest: Option<Getter>,
 }
 
 #[derive(Debug, Clone)]
@@ -175,10 +177,28 @@ enum Getter {
     /// CSV column index(es) (several when a header repeats), or JSON key/pointer.
     Cols(Vec<usize>, String),
     Json(String),
+    /// JSON: a value inside an array element that matches a condition (`pick`).
+    Pick(super::select::Pick),
 }
+
+/// Called while exports are read: (file as named, records read so far, finished?).
+/// The binary shows it on a terminal; the library never prints.
+pub type Progress = dyn Fn(&str, u64, bool) + Sync;
+
+/// How often (in records) progress is reported.
+const PROGRESS_EVERY: u64 = 1 << 16;
 
 /// Load every table the sources describe, materialising the needed fields.
 pub fn load(sources: &[TableSource], needs: &Needs) -> Evidence {
+    load_with_progress(sources, needs, None)
+}
+
+/// `load`, reporting progress per file.
+pub fn load_with_progress(
+    sources: &[TableSource],
+    needs: &Needs,
+    progress: Option<&Progress>,
+) -> Evidence {
     let mut ev = Evidence::default();
     // Tables, with the projection: needed fields + id + period + references + skip_unless.
     for s in sources {
@@ -219,6 +239,7 @@ pub fn load(sources: &[TableSource], needs: &Needs) -> Evidence {
                 rows_evaluated: 0,
                 rows_out_of_period: 0,
                 rows_rejected: 0,
+                rows_superseded: 0,
                 records_pointer: None,
             });
             ev.primary.push(Some(s.def.name));
@@ -248,7 +269,7 @@ pub fn load(sources: &[TableSource], needs: &Needs) -> Evidence {
                 scope.spawn(move || {
                     let mut rejected_ids = BTreeMap::new();
                     for (&idx, (path, _)) in idxs.iter().zip(&s.files) {
-                        read_file(&mut part, idx, path, &binds, &mut rejected_ids);
+                        read_file(&mut part, idx, path, &binds, &mut rejected_ids, progress);
                     }
                     (part, rejected_ids)
                 })
@@ -313,6 +334,8 @@ struct FileCtx<'a> {
     file: String,
     /// For JSON arrays: the array's pointer (record locations are indexes into it).
     records_pointer: Option<String>,
+    /// Progress callback.
+    progress: Option<&'a Progress>,
     file_idx: u32,
     rejected_recs: HashSet<u64>,
     diags: &'a mut Diags,
@@ -324,6 +347,7 @@ fn read_file(
     path: &PathBuf,
     binds: &[&TableSource],
     rejected_ids: &mut BTreeMap<&'static str, HashSet<Box<str>>>,
+    progress: Option<&Progress>,
 ) {
     let shown = ev
         .inputs
@@ -348,6 +372,7 @@ fn read_file(
     let mut fc = FileCtx {
         file: shown.clone(),
         records_pointer: None,
+        progress,
         file_idx,
         rejected_recs: HashSet::new(),
         diags: &mut diags,
@@ -358,6 +383,9 @@ fn read_file(
             read_json(reader, format, binds, ev, &mut fc, rejected_ids)
         }
     });
+    if let Some(p) = fc.progress {
+        p(&fc.file, rows_read, true);
+    }
     let rejected = fc.rejected_recs.len() as u64;
     let keys: HashSet<u32> = fc
         .rejected_recs
@@ -419,6 +447,10 @@ fn bind<'s>(
         let fname = def.fields.get(idx).map(|f| f.name).unwrap_or("");
         match spec {
             Some(ColumnSpec::Const(v)) => Getter::Const(v.clone()),
+            Some(ColumnSpec::Pick(p)) => match headers {
+                Some(_) => Getter::Absent,
+                None => Getter::Pick(p.clone()),
+            },
             Some(ColumnSpec::Column { name, explicit }) => match headers {
                 Some(h) => {
                     let cols = find_cols(h, name);
@@ -520,6 +552,29 @@ fn bind<'s>(
             validate.push((idx, g));
         }
     }
+    let latest = match (&src.latest_by, headers) {
+        (None, _) => None,
+        (Some(name), None) => Some(Getter::Json(name.clone())),
+        (Some(name), Some(h)) => {
+            let cols = find_cols(h, name);
+            if cols.is_empty() {
+                ok = false;
+                fc.diags.push(
+                    Diagnostic::error(
+                        Code::MissingColumn,
+                        &fc.file,
+                        format!(
+                            "column `{name}` (`latest_by` of table `{}`) is not in the header; columns: {}",
+                            def.name,
+                            h.join(", ")
+                        ),
+                    )
+                    .at(1, 0),
+                );
+            }
+            Some(Getter::Cols(cols, name.clone()))
+        }
+    };
     ok.then_some(Binding {
         src,
         getters,
@@ -527,6 +582,7 @@ fn bind<'s>(
         id,
         validate,
         is_derived: src.from.is_some(),
+        latest,
     })
 }
 
@@ -663,6 +719,11 @@ fn read_csv<R: Read>(
             }
         }
         n += 1;
+        if n.is_multiple_of(PROGRESS_EVERY)
+            && let Some(p) = fc.progress
+        {
+            p(&fc.file, n, false);
+        }
         let line = rec.position().map(|p| p.line()).unwrap_or(0);
         if rec.len() != ncols {
             // A trailing blank line reads as a one-field empty record: not a row.
@@ -703,7 +764,7 @@ fn read_csv<R: Read>(
                         Ok(Cell::Many(v))
                     }
                 }
-                Getter::Json(_) => Ok(Cell::Absent),
+                Getter::Json(_) | Getter::Pick(_) => Ok(Cell::Absent),
             }
         };
         for b in &bindings {
@@ -794,6 +855,7 @@ fn add_record<'r>(
             Getter::Cols(_, n) | Getter::Json(n) if n != field => {
                 format!("column `{n}` (field `{}.{field}`)", def.name)
             }
+            Getter::Pick(p) => format!("`{}` (field `{}.{field}`)", p.shown(), def.name),
             _ => format!("column `{field}`"),
         }
     };
@@ -883,6 +945,38 @@ fn add_record<'r>(
             Err(col) => errs.push(utf8(g, fd.name, col)),
         }
     }
+    // `latest_by`: rows of one id are updates; the one with the highest key is kept.
+    if errs.is_empty()
+        && let Some(id) = &id
+        && let Some(g) = &b.latest
+    {
+        match latest_key(get(g), b.src) {
+            Ok(key) => {
+                let keys = ev.latest_keys.entry(def.name).or_default();
+                let superseded = match t.commit_latest(id, loc, key, keys) {
+                    super::latest::Latest::New => return,
+                    super::latest::Latest::Replaced(old) => old,
+                    super::latest::Latest::Older => {
+                        t.rollback();
+                        loc
+                    }
+                };
+                if !b.is_derived
+                    && let Some(inp) = ev.inputs.get_mut(superseded.file as usize)
+                {
+                    inp.rows_superseded += 1;
+                }
+                return;
+            }
+            Err(why) => errs.push(mk(
+                Code::UnparseableValue,
+                format!(
+                    "column `{}` (`latest_by`): {why}",
+                    b.src.latest_by.as_deref().unwrap_or("")
+                ),
+            )),
+        }
+    }
     if errs.is_empty()
         && let Some(id) = &id
     {
@@ -934,6 +1028,23 @@ fn reject(
     for e in errs {
         fc.diags.push(e);
     }
+}
+
+/// The `latest_by` key of a row: a whole number, or an instant (nanoseconds).
+fn latest_key(cell: Result<Cell<'_>, usize>, src: &TableSource) -> Result<i64, String> {
+    let cell = cell.map_err(|c| format!("column {}: value is not valid UTF-8", c + 1))?;
+    let text = cell_text(&cell)
+        .map(|t| t.trim().to_string())
+        .unwrap_or_default();
+    if text.is_empty() || src.missing.iter().any(|m| m.trim() == text) {
+        return Err("no value: the row cannot be ordered among the updates of its id".into());
+    }
+    if let Ok(i) = text.parse::<i64>() {
+        return Ok(i);
+    }
+    parse_ts(&text, &src.ts)
+        .map(|t| t.0)
+        .map_err(|e| format!("`{text}` is neither a whole number nor a timestamp ({e})"))
 }
 
 fn cell_text<'a>(c: &'a Cell<'_>) -> Option<Cow<'a, str>> {
@@ -1248,6 +1359,7 @@ fn read_json<R: Read>(
             Ok(match g {
                 Getter::Absent | Getter::Cols(..) => Cell::Absent,
                 Getter::Const(v) => Cell::Str(Cow::Owned(v.clone())),
+                Getter::Pick(p) => p.find(rec).map_or(Cell::Absent, Cell::Json),
                 Getter::Json(key) => {
                     let v = if key.starts_with('/') {
                         rec.pointer(key)

@@ -75,9 +75,15 @@ pub struct RawTable {
     /// Separator of list values in one cell (default `;`).
     #[serde(default)]
     pub list_separator: Option<String>,
-    /// canonical field -> column name (CSV), key or JSON pointer (JSON), or `{const: v}`.
+    /// canonical field -> column name (CSV), key or JSON pointer (JSON), `{const: v}`,
+    /// or (JSON) `{pick: /array, where: {/key: value}, value: /pointer}`.
     #[serde(default)]
     pub columns: BTreeMap<String, J>,
+    /// Several rows per id (an event log): keep the row with the highest value of this
+    /// column (a whole number or a timestamp; the later row on a tie) instead of
+    /// rejecting the others as duplicates.
+    #[serde(default)]
+    pub latest_by: Option<String>,
     /// canonical field -> { value as exported: canonical value }.
     #[serde(default)]
     pub values: BTreeMap<String, BTreeMap<String, J>>,
@@ -107,6 +113,8 @@ pub enum ColumnSpec {
     },
     /// The same value for every record.
     Const(String),
+    /// JSON: a value from the element of an array that matches a condition.
+    Pick(super::select::Pick),
 }
 
 /// A compiled table source.
@@ -136,6 +144,8 @@ pub struct TableSource {
     pub columns: BTreeMap<usize, ColumnSpec>,
     /// canonical index -> value mapping (exported text -> canonical text).
     pub values: BTreeMap<usize, BTreeMap<String, String>>,
+    /// Column whose highest value picks the row kept per id (`latest_by`).
+    pub latest_by: Option<String>,
     /// Where this table is declared in sources.yaml (for messages).
     pub declared_at: (u64, u64),
 }
@@ -345,11 +355,26 @@ pub fn compile_text(text: &str, file: &str, base: &Path, diags: &mut Diags) -> V
                         continue;
                     }
                 },
+                J::Object(m) if m.contains_key("pick") => match super::select::Pick::compile(m) {
+                    Ok(_) if format == Format::Csv => {
+                        err(
+                            Code::BadValue,
+                            &fp,
+                            "`pick` selects inside JSON records; this table is read as CSV".into(),
+                        );
+                        continue;
+                    }
+                    Ok(p) => ColumnSpec::Pick(p),
+                    Err(m) => {
+                        err(Code::BadValue, &fp, m);
+                        continue;
+                    }
+                },
                 _ => {
                     err(
                         Code::BadValue,
                         &fp,
-                        "a column is a name (or JSON pointer), or `{ const: value }`".into(),
+                        "a column is a name (or JSON pointer), `{ const: value }` or `{ pick: /array, where: {...}, value: /pointer }`".into(),
                     );
                     continue;
                 }
@@ -419,6 +444,7 @@ pub fn compile_text(text: &str, file: &str, base: &Path, diags: &mut Diags) -> V
                 .unwrap_or_else(|| ";".into()),
             columns,
             values,
+            latest_by: pick(&t.latest_by, parent.map(|p| &p.latest_by)),
             declared_at: at(&tp),
         });
     }

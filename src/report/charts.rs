@@ -492,6 +492,114 @@ pub fn exceptions_by_month(a: &Assessment) -> Option<Chart> {
     })
 }
 
+/// Buckets of the findings-aging chart: days past (or before) the due date.
+const AGE_BUCKETS: &[(&str, i64, i64, bool)] = &[
+    ("overdue > 90 d", 90, i64::MAX, true),
+    ("overdue 31-90 d", 31, 90, true),
+    ("overdue 1-30 d", 1, 30, true),
+    ("due in 0-30 d", -30, 0, false),
+    ("due in 31-90 d", -90, -31, false),
+    ("due in > 90 d", i64::MIN, -91, false),
+];
+
+/// Open findings at as-of by how far past (or before) their due date they are, with
+/// their median age. `None` when no finding is open.
+pub fn findings_aging(a: &Assessment) -> Option<Chart> {
+    if a.open_findings.is_empty() {
+        return None;
+    }
+    const DAY: i64 = 24 * NANOS_PER_HOUR;
+    let mut counts = vec![0u64; AGE_BUCKETS.len() + 1];
+    let mut ages: Vec<i64> = Vec::new();
+    for f in &a.open_findings {
+        if let Some(c) = f.created_at {
+            ages.push((a.as_of.0 - c.0).div_euclid(DAY));
+        }
+        let slot = match f.due_at {
+            None => AGE_BUCKETS.len(),
+            Some(d) => {
+                // Whole days past due (positive) or left (negative), rounded up when past.
+                let past = a.as_of.0 - d.0;
+                let days = if past > 0 {
+                    (past + DAY - 1) / DAY
+                } else {
+                    -((-past) / DAY)
+                };
+                AGE_BUCKETS
+                    .iter()
+                    .position(|(_, lo, hi, _)| days >= *lo && days <= *hi)
+                    .unwrap_or(AGE_BUCKETS.len())
+            }
+        };
+        if let Some(c) = counts.get_mut(slot) {
+            *c += 1;
+        }
+    }
+    let max_count = counts.iter().copied().max().unwrap_or(0).max(1);
+    let mut s = String::new();
+    svg_open(
+        &mut s,
+        "Open findings by days past or before their due date",
+    );
+    let per = y_axis(&mut s, max_count);
+    let y0 = H - BOTTOM;
+    let plot_w = W - LEFT - RIGHT;
+    let slot = plot_w / counts.len() as f64;
+    for (i, n) in counts.iter().enumerate() {
+        let (label, overdue) = match AGE_BUCKETS.get(i) {
+            Some((l, _, _, o)) => (*l, *o),
+            None => ("no due date", true),
+        };
+        let x = LEFT + i as f64 * slot;
+        let h = *n as f64 * per;
+        let fill = if overdue { EXC_FILL } else { PASS_FILL };
+        bar(
+            &mut s,
+            x + slot * 0.15,
+            slot * 0.7,
+            y0,
+            h,
+            fill,
+            &format!("{label}: {n} open finding(s)"),
+        );
+        let _ = write!(
+            s,
+            r#"<text x="{:.1}" y="{:.1}" font-size="10" text-anchor="middle" fill="{INK}">{n}</text><text x="{:.1}" y="{:.1}" font-size="10" text-anchor="middle" fill="{INK}">{}</text>"#,
+            x + slot / 2.0,
+            y0 - h - 3.0,
+            x + slot / 2.0,
+            y0 + 14.0,
+            esc(label)
+        );
+    }
+    let _ = write!(
+        s,
+        r#"<line x1="{LEFT}" y1="{y0}" x2="{:.1}" y2="{y0}" stroke="{INK}" stroke-width="1"/>"#,
+        W - RIGHT
+    );
+    legend(
+        &mut s,
+        &[
+            (EXC_FILL, "past due, or no due date".to_string()),
+            (PASS_FILL, "not yet due".to_string()),
+        ],
+    );
+    s.push_str("</svg>");
+    ages.sort_unstable();
+    let overdue: u64 = counts.iter().take(3).sum::<u64>() + counts.last().copied().unwrap_or(0);
+    let median = ages
+        .get(ages.len() / 2)
+        .map(|d| format!(" Median age of the open findings: {d} days."))
+        .unwrap_or_default();
+    Some(Chart {
+        svg: one_element_per_line(&s),
+        caption: format!(
+            "{} finding(s) open at as-of; {overdue} past due or without a due date.{median}",
+            a.open_findings.len()
+        ),
+    })
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

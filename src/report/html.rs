@@ -53,6 +53,7 @@ struct Page {
     crosswalk: Vec<CrosswalkView>,
     deadline_charts: Vec<DeadlineChart>,
     month_chart: Option<Chart>,
+    findings_chart: Option<Chart>,
 }
 
 struct Totals {
@@ -701,6 +702,7 @@ fn build(a: &Assessment, gate: &Gate) -> Page {
         crosswalk,
         deadline_charts,
         month_chart: charts::exceptions_by_month(a),
+        findings_chart: charts::findings_aging(a),
     }
 }
 

@@ -27,6 +27,7 @@ pub fn to_value(a: &Assessment, gate: &Gate) -> Value {
                     "message": r.message,
                     "values": r.values,
                     "due": r.due,
+                    "time_left_seconds": is_pending(r.verdict).then(|| r.due.as_deref().and_then(|d| crate::parse_instant(d).ok()).map(|d| (d.0 - a.as_of.0) / 1_000_000_000)).flatten(),
                     "raw_verdict": r.raw_verdict,
                     "waiver": r.waiver,
                 })

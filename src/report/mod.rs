@@ -4,13 +4,17 @@
 //! Outputs are deterministic: the same inputs and as-of give the same bytes (keys
 //! sorted, records ordered by id, no wall-clock time, paths as given).
 
+pub mod annotations;
 pub mod charts;
 pub mod csv;
 pub mod html;
 pub mod json;
+pub mod junit;
+pub mod locate;
 pub mod manifest;
 pub mod markdown;
 pub mod oscal;
+pub mod sarif;
 pub mod text;
 
 use serde::Serialize;
@@ -38,6 +42,10 @@ pub enum Format {
     Oscal,
     /// `poam.json`: OSCAL plan of action and milestones for the open exceptions.
     Poam,
+    /// `junit.xml`: one test case per control and per check, for CI test reports.
+    Junit,
+    /// `results.sarif`: SARIF 2.1.0, for code-scanning dashboards.
+    Sarif,
 }
 
 impl Format {
@@ -51,6 +59,8 @@ impl Format {
         Format::Md,
         Format::Oscal,
         Format::Poam,
+        Format::Junit,
+        Format::Sarif,
     ];
 
     /// Parse one name.
@@ -64,6 +74,8 @@ impl Format {
             "md" => Some(Format::Md),
             "oscal" => Some(Format::Oscal),
             "poam" => Some(Format::Poam),
+            "junit" => Some(Format::Junit),
+            "sarif" => Some(Format::Sarif),
             _ => None,
         }
     }
@@ -79,6 +91,8 @@ impl Format {
             Format::Md => Some("summary.md"),
             Format::Oscal => Some(oscal::AR_FILE),
             Format::Poam => Some(oscal::POAM_FILE),
+            Format::Junit => Some(junit::FILE),
+            Format::Sarif => Some(sarif::FILE),
         }
     }
 }
@@ -106,13 +120,55 @@ pub struct Gate {
     pub reasons: Vec<String>,
     /// Records judged in total.
     pub records_evaluated: u64,
+    /// `--max-exceptions`: exceptions in `deny` checks tolerated in total.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_exceptions: Option<u64>,
+    /// Checks whose results fail the gate (for per-check outputs: JUnit, SARIF,
+    /// annotations).
+    #[serde(skip)]
+    pub failing: std::collections::BTreeSet<String>,
+}
+
+impl Gate {
+    /// Does this check's result fail the gate?
+    pub fn fails(&self, check: &str) -> bool {
+        self.failing.contains(check)
+    }
+}
+
+/// What the gate fails on: `--fail-on`, `--allow-empty`, `--max-exceptions`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GatePolicy {
+    /// `--fail-on`.
+    pub fail_on: FailOn,
+    /// Pass even when no record was evaluated.
+    pub allow_empty: bool,
+    /// Fail on exceptions only when `deny` checks have more than this many in total.
+    pub max_exceptions: Option<u64>,
 }
 
 /// Decide the gate.
 pub fn gate(a: &Assessment, fail_on: FailOn, allow_empty: bool) -> Gate {
+    gate_with(
+        a,
+        &GatePolicy {
+            fail_on,
+            allow_empty,
+            max_exceptions: None,
+        },
+    )
+}
+
+/// Decide the gate under a policy.
+pub fn gate_with(a: &Assessment, policy: &GatePolicy) -> Gate {
     use crate::catalog::Severity;
+    let fail_on = policy.fail_on;
     let mut reasons = Vec::new();
     let mut failed = false;
+    let mut failing = std::collections::BTreeSet::new();
+    // Deny checks with exceptions: (id, count); they fail the gate unless
+    // --max-exceptions tolerates their total.
+    let mut denied: Vec<(&str, u64)> = Vec::new();
     for c in &a.checks {
         if c.severity == Severity::Allow {
             continue;
@@ -142,14 +198,19 @@ pub fn gate(a: &Assessment, fail_on: FailOn, allow_empty: bool) -> Gate {
             continue;
         }
         if fail_on != FailOn::Never && c.exceptions_count > 0 {
-            failed = true;
-            reasons.push(format!(
-                "check `{}`: {} exception(s)",
-                c.id, c.exceptions_count
-            ));
+            if policy.max_exceptions.is_none() {
+                failed = true;
+                failing.insert(c.id.clone());
+                reasons.push(format!(
+                    "check `{}`: {} exception(s)",
+                    c.id, c.exceptions_count
+                ));
+            }
+            denied.push((&c.id, c.exceptions_count));
         }
         if fail_on == FailOn::AtRisk && c.at_risk > 0 {
             failed = true;
+            failing.insert(c.id.clone());
             reasons.push(format!(
                 "check `{}`: {} at-risk deadline(s)",
                 c.id, c.at_risk
@@ -159,11 +220,29 @@ pub fn gate(a: &Assessment, fail_on: FailOn, allow_empty: bool) -> Gate {
             && fail_on != FailOn::Never
         {
             failed = true;
+            failing.insert(c.id.clone());
             reasons.push(format!("check `{}` could not run: {e}", c.id));
         }
     }
+    let denied_total: u64 = denied.iter().map(|(_, n)| n).sum();
+    if let Some(max) = policy.max_exceptions {
+        if denied_total > max {
+            for (id, n) in &denied {
+                failed = true;
+                failing.insert(id.to_string());
+                reasons.push(format!("check `{id}`: {n} exception(s)"));
+            }
+            reasons.push(format!(
+                "{denied_total} exception(s) in deny checks, more than --max-exceptions {max}"
+            ));
+        } else if denied_total > 0 {
+            reasons.push(format!(
+                "{denied_total} exception(s) in deny checks, within --max-exceptions {max}"
+            ));
+        }
+    }
     let total = a.total_population();
-    if total == 0 && !allow_empty {
+    if total == 0 && !policy.allow_empty {
         failed = true;
         reasons.push(
             "no record was evaluated: every check's population is empty (check the period, the filters and the sources file)"
@@ -175,6 +254,8 @@ pub fn gate(a: &Assessment, fail_on: FailOn, allow_empty: bool) -> Gate {
         passed: !failed,
         reasons,
         records_evaluated: total,
+        max_exceptions: policy.max_exceptions,
+        failing,
     }
 }
 

@@ -31,13 +31,21 @@ pub fn render(a: &Assessment, gate: &Gate) -> String {
     for i in &a.inputs {
         let _ = writeln!(
             s,
-            "  {:<40} {:>7} read {:>7} evaluated {:>5} out of period {:>5} rejected  [{}]",
+            "  {:<40} {:>7} read {:>7} evaluated {:>5} out of period {:>5} rejected  [{}]{}",
             i.path,
             i.rows_read,
             i.rows_evaluated,
             i.rows_out_of_period,
             i.rows_rejected,
-            i.tables.join(", ")
+            i.tables.join(", "),
+            if i.rows_superseded > 0 {
+                format!(
+                    " {} superseded by later updates (latest_by)",
+                    i.rows_superseded
+                )
+            } else {
+                String::new()
+            }
         );
     }
     for (fid, name, version) in &a.frameworks {
@@ -111,6 +119,32 @@ pub fn render(a: &Assessment, gate: &Gate) -> String {
                 s,
                 "      ... and {} more (see report.json / exceptions.csv)",
                 c.records.len() - MAX_LISTED
+            );
+        }
+    }
+    // Every at-risk deadline, soonest first, with the time left (the per-check lists
+    // above stop at MAX_LISTED records).
+    let mut risk: Vec<(&str, &crate::assess::RecordResult)> = a
+        .checks
+        .iter()
+        .flat_map(|c| {
+            c.records
+                .iter()
+                .filter(|r| r.verdict == crate::rules::Verdict::AtRisk)
+                .map(move |r| (c.id.as_str(), r))
+        })
+        .collect();
+    risk.sort_by(|x, y| (&x.1.due, x.0, &x.1.record_id).cmp(&(&y.1.due, y.0, &y.1.record_id)));
+    if !risk.is_empty() {
+        let _ = writeln!(s, "\nAt risk (deadline inside its warning window):");
+        for (check, r) in risk {
+            let left = super::junit::time_left(r, a).unwrap_or_default();
+            let _ = writeln!(
+                s,
+                "  due {}  {left:>14} left  {check:<34} {:<14} {}",
+                r.due.as_deref().unwrap_or("?"),
+                r.record_id,
+                super::junit::where_is(r)
             );
         }
     }

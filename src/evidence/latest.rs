@@ -1,0 +1,126 @@
+//! `latest_by`: an export with one row per update (an event log, e.g. ServiceNow's
+//! incident audit with `sys_mod_count`) reduced to the latest state of each record.
+//! Part of the evidence stage: the reader commits each row through `commit_latest`,
+//! which keeps, per id, the row with the highest key (the later row on a tie) and marks
+//! the replaced one dead, so no check sees it and the input counts it as superseded.
+
+use super::{Loc, Owned, Table};
+
+/// What became of a row committed with a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Latest {
+    /// The first row of its id.
+    New,
+    /// It replaced an earlier row of its id, now superseded (dead); its location.
+    Replaced(Loc),
+    /// An earlier row of its id has a higher key: this one is superseded. The caller
+    /// undoes its values (`Table::rollback`).
+    Older,
+}
+
+impl Table {
+    /// Commit the row being built under `id`, keeping per id the row with the highest
+    /// `key`; `keys` holds the key of every row of this table (by row index).
+    pub(crate) fn commit_latest(
+        &mut self,
+        id: &str,
+        loc: Loc,
+        key: i64,
+        keys: &mut Vec<i64>,
+    ) -> Latest {
+        let old = self.row_of(id);
+        let row = match old {
+            None => match self.commit(id, loc) {
+                Ok(r) => r,
+                // `row_of` found nothing, so the id is free; kept for safety.
+                Err(_) => return Latest::Older,
+            },
+            Some(o) => {
+                let old_key = keys.get(o as usize).copied().unwrap_or(i64::MIN);
+                if key < old_key {
+                    return Latest::Older;
+                }
+                let row = self.len() as u32;
+                for c in self.columns.iter_mut() {
+                    if c.len() < row as usize + 1 {
+                        c.push(&Owned::Missing);
+                    }
+                }
+                self.ids.push(id);
+                self.locs.push(loc);
+                self.dead.push(false);
+                self.in_period.push(true);
+                // The id now names the new row.
+                let ids = &self.ids;
+                if let Some(slot) = self
+                    .by_id
+                    .find_mut(super::fx(id), |&r| ids.get(r as usize) == id && r == o)
+                {
+                    *slot = row;
+                }
+                if let Some(d) = self.dead.get_mut(o as usize) {
+                    *d = true;
+                }
+                row
+            }
+        };
+        if keys.len() <= row as usize {
+            keys.resize(row as usize + 1, i64::MIN);
+        }
+        if let Some(k) = keys.get_mut(row as usize) {
+            *k = key;
+        }
+        match old.and_then(|o| self.locs.get(o as usize).copied()) {
+            Some(l) => Latest::Replaced(l),
+            None => Latest::New,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::tables;
+
+    fn row(t: &mut Table, keys: &mut Vec<i64>, id: &str, line: u32, key: i64) -> Latest {
+        let loc = Loc { file: 0, line };
+        let r = t.commit_latest(id, loc, key, keys);
+        if r == Latest::Older {
+            t.rollback();
+        }
+        r
+    }
+
+    #[test]
+    fn keeps_the_highest_key_per_id() {
+        let def = tables::table("incidents").unwrap_or(&tables::TABLES[0]);
+        let mut t = Table::new(def, &[]);
+        let mut keys = Vec::new();
+        assert_eq!(row(&mut t, &mut keys, "A", 2, 0), Latest::New);
+        assert_eq!(row(&mut t, &mut keys, "B", 3, 5), Latest::New);
+        // A later update of A replaces it; an older one of B is superseded at once.
+        assert_eq!(
+            row(&mut t, &mut keys, "A", 4, 1),
+            Latest::Replaced(Loc { file: 0, line: 2 })
+        );
+        assert_eq!(row(&mut t, &mut keys, "B", 5, 4), Latest::Older);
+        // A tie keeps the later row.
+        assert_eq!(
+            row(&mut t, &mut keys, "A", 6, 1),
+            Latest::Replaced(Loc { file: 0, line: 4 })
+        );
+        let live: Vec<(String, u32)> = (0..t.len() as u32)
+            .filter(|&r| t.live(r))
+            .map(|r| (t.id(r).to_string(), t.loc(r).map(|l| l.line).unwrap_or(0)))
+            .collect();
+        assert_eq!(live, vec![("B".to_string(), 3), ("A".to_string(), 6)]);
+        assert_eq!(
+            t.row_of("A").and_then(|r| t.loc(r)).map(|l| l.line),
+            Some(6)
+        );
+        assert_eq!(
+            t.row_of("B").and_then(|r| t.loc(r)).map(|l| l.line),
+            Some(3)
+        );
+    }
+}
