@@ -52,11 +52,11 @@ impl Table {
                 self.in_period.push(true);
                 // The id now names the new row.
                 let ids = &self.ids;
-                if let Some(slot) = self
-                    .by_id
-                    .find_mut(super::fx(id), |&r| ids.get(r as usize) == id && r == o)
-                {
-                    *slot = row;
+                let h = super::fx32(id);
+                if let Some(slot) = self.by_id.find_mut(super::spread(h), |&(r, rh)| {
+                    rh == h && ids.get(r as usize) == id && r == o
+                }) {
+                    slot.0 = row;
                 }
                 if let Some(d) = self.dead.get_mut(o as usize) {
                     *d = true;

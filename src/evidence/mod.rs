@@ -243,11 +243,20 @@ impl Column {
     }
 }
 
-fn fx(s: &str) -> u64 {
+/// 32 bits of an id's hash, kept beside its row so that growing the table never has
+/// to read the ids again.
+fn fx32(s: &str) -> u32 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = rustc_hash::FxBuildHasher.build_hasher();
     h.write(s.as_bytes());
-    h.finish()
+    let x = h.finish();
+    (x ^ (x >> 32)) as u32
+}
+
+/// The table hash of a stored 32-bit hash (spread over 64 bits: the table uses the
+/// top bits as tags and the low bits as buckets).
+fn spread(h: u32) -> u64 {
+    u64::from(h).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
 /// One canonical table: the projected fields of its records, column by column.
@@ -261,7 +270,7 @@ pub struct Table {
     pub width: usize,
     columns: Vec<Column>,
     ids: Texts,
-    by_id: hashbrown::HashTable<u32>,
+    by_id: hashbrown::HashTable<(u32, u32)>,
     locs: Vec<Loc>,
     /// Rows rejected after reading (dangling references); skipped by every check.
     pub dead: Vec<bool>,
@@ -334,9 +343,10 @@ impl Table {
     /// Row index of an id.
     pub fn row_of(&self, id: &str) -> Option<u32> {
         let ids = &self.ids;
+        let h = fx32(id);
         self.by_id
-            .find(fx(id), |&r| ids.get(r as usize) == id)
-            .copied()
+            .find(spread(h), |&(r, rh)| rh == h && ids.get(r as usize) == id)
+            .map(|&(r, _)| r)
     }
 
     /// Id of a row.
@@ -370,17 +380,18 @@ impl Table {
         let Table {
             ids, by_id, locs, ..
         } = self;
+        let h = fx32(id);
         match by_id.entry(
-            fx(id),
-            |&r| ids.get(r as usize) == id,
-            |&r| fx(ids.get(r as usize)),
+            spread(h),
+            |&(r, rh)| rh == h && ids.get(r as usize) == id,
+            |&(_, rh)| spread(rh),
         ) {
             Entry::Occupied(o) => {
-                let first = *o.get();
+                let (first, _) = *o.get();
                 return Err(locs.get(first as usize).copied().unwrap_or(loc));
             }
             Entry::Vacant(v) => {
-                v.insert(row);
+                v.insert((row, h));
             }
         }
         for c in self.columns.iter_mut() {
@@ -401,6 +412,25 @@ impl Table {
         for c in self.columns.iter_mut() {
             c.truncate(n);
         }
+    }
+
+    /// Give back the spare capacity of growing columns once reading is done.
+    pub fn shrink(&mut self) {
+        for c in self.columns.iter_mut() {
+            match c {
+                Column::Time(v) | Column::Int(v) => v.shrink_to_fit(),
+                Column::Bool(v) => v.shrink_to_fit(),
+                Column::Text(t) | Column::List(t) => {
+                    t.buf.shrink_to_fit();
+                    t.ends.shrink_to_fit();
+                }
+            }
+        }
+        self.ids.buf.shrink_to_fit();
+        self.ids.ends.shrink_to_fit();
+        self.locs.shrink_to_fit();
+        self.dead.shrink_to_fit();
+        self.in_period.shrink_to_fit();
     }
 
     /// Canonical field index by name.

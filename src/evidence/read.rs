@@ -271,6 +271,9 @@ pub fn load_with_progress(
                     for (&idx, (path, _)) in idxs.iter().zip(&s.files) {
                         read_file(&mut part, idx, path, &binds, &mut rejected_ids, progress);
                     }
+                    for t in part.tables.values_mut() {
+                        t.shrink();
+                    }
                     (part, rejected_ids)
                 })
             })
