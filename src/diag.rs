@@ -96,6 +96,32 @@ pub struct Diagnostic {
     pub message: String,
 }
 
+/// Longest diagnostic message kept, in bytes: a value echoed from an export (say a
+/// 20 MB cell) is cut here, with the number of bytes left out.
+pub const MAX_MESSAGE_BYTES: usize = 4096;
+
+fn clip(mut m: String) -> String {
+    if m.len() > MAX_MESSAGE_BYTES {
+        let mut cut = MAX_MESSAGE_BYTES;
+        while !m.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let rest = m.len() - cut;
+        m.truncate(cut);
+        m.push_str(&format!("... ({rest} more bytes)"));
+    }
+    m
+}
+
+/// Line and column (1-based, the column in bytes) of byte `at` of a file, for
+/// problems found in raw bytes (e.g. where invalid UTF-8 starts).
+pub fn byte_position(bytes: &[u8], at: usize) -> (u64, u64) {
+    let before = bytes.get(..at).unwrap_or(bytes);
+    let line = before.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+    let col = before.iter().rev().take_while(|&&b| b != b'\n').count() as u64 + 1;
+    (line, col)
+}
+
 impl Diagnostic {
     /// An error at a file position.
     pub fn error(code: Code, file: impl Into<String>, message: impl Into<String>) -> Diagnostic {
@@ -106,7 +132,7 @@ impl Diagnostic {
             line: None,
             col: None,
             pointer: None,
-            message: message.into(),
+            message: clip(message.into()),
         }
     }
 

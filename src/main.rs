@@ -5,6 +5,27 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+// Reports go to stdout and diagnostics to stderr, often through a pipe (`2>&1 | head`):
+// a closed pipe ends the output, never the run. (The std macros panic on it: exit 101.)
+macro_rules! println {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+macro_rules! eprintln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+macro_rules! eprint {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -697,13 +718,29 @@ fn check_out_dir(
             .unwrap_or(Path::new("."))
             .to_path_buf()
     });
-    let out_abs = canon(out).or_else(|| {
-        let parent = out
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        canon(parent).map(|p| p.join(out.file_name().unwrap_or_default()))
-    });
+    // The deepest folder of `out` that exists, made absolute, with the rest appended:
+    // `evidence/new/out` is inside `evidence` before `new` exists.
+    let out_abs = {
+        let mut base = out;
+        let mut rest = Vec::new();
+        loop {
+            let probe = if base.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                base
+            };
+            if let Some(c) = canon(probe) {
+                break Some(rest.iter().rev().fold(c, |acc: PathBuf, p| acc.join(p)));
+            }
+            match (base.parent(), base.file_name()) {
+                (Some(parent), Some(name)) => {
+                    rest.push(name.to_os_string());
+                    base = parent;
+                }
+                _ => break None,
+            }
+        }
+    };
     for (what, dir) in [
         ("controls", controls.to_path_buf()),
         ("evidence", evidence_dir),
@@ -726,10 +763,14 @@ fn check_out_dir(
 fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    {
-        let mut f = std::fs::File::create(&tmp)?;
+    let written = std::fs::File::create(&tmp).and_then(|mut f| {
         f.write_all(bytes)?;
-        f.sync_all()?;
+        f.sync_all()
+    });
+    if let Err(e) = written {
+        // A failed write (disk full, file-size limit) leaves no temporary file behind.
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
     }
     std::fs::rename(&tmp, dir.join(name))
 }

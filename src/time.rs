@@ -276,7 +276,48 @@ fn parse_iso(s: &str) -> Result<Iso, TimeError> {
 }
 
 fn parse_with_pattern(s: &str, p: &str, fmt: &TsFormat) -> Result<Ts, TimeError> {
-    let has_offset = p.contains("%z") || p.contains("%:z") || p.contains("%#z");
+    use chrono::format::{Fixed, Item, Numeric, StrftimeItems};
+    // What the pattern holds, from chrono's own reading of it: composite specifiers
+    // (`%c`, `%r`, `%X`, `%+`) carry a time or an offset that a search for `%H` or
+    // `%z` in the text misses (the time was then dropped, the offset ignored).
+    let items: Vec<Item<'_>> = StrftimeItems::new(p).collect();
+    let any = |f: &dyn Fn(&Item<'_>) -> bool| items.iter().any(f);
+    let epoch = any(&|i| matches!(i, Item::Numeric(Numeric::Timestamp, _)));
+    let has_offset = any(&|i| {
+        matches!(
+            i,
+            Item::Fixed(
+                Fixed::TimezoneOffset
+                    | Fixed::TimezoneOffsetColon
+                    | Fixed::TimezoneOffsetDoubleColon
+                    | Fixed::TimezoneOffsetTripleColon
+                    | Fixed::TimezoneOffsetColonZ
+                    | Fixed::TimezoneOffsetZ
+                    | Fixed::RFC2822
+                    | Fixed::RFC3339
+            )
+        )
+    });
+    let has_time = any(&|i| {
+        matches!(
+            i,
+            Item::Numeric(
+                Numeric::Hour
+                    | Numeric::Hour12
+                    | Numeric::Minute
+                    | Numeric::Second
+                    | Numeric::Nanosecond,
+                _
+            ) | Item::Fixed(
+                Fixed::LowerAmPm
+                    | Fixed::UpperAmPm
+                    | Fixed::Nanosecond
+                    | Fixed::Nanosecond3
+                    | Fixed::Nanosecond6
+                    | Fixed::Nanosecond9
+            )
+        )
+    });
     let bad = |e: chrono::ParseError| {
         TimeError::Syntax(format!(
             "`{s}` does not match the declared format `{p}` ({e})"
@@ -286,9 +327,11 @@ fn parse_with_pattern(s: &str, p: &str, fmt: &TsFormat) -> Result<Ts, TimeError>
         let dt = DateTime::parse_from_str(s, p).map_err(bad)?;
         return Ts::from_utc(dt.with_timezone(&Utc)).ok_or(TimeError::OutOfRange);
     }
-    let has_time = ["%H", "%I", "%k", "%l", "%T", "%R", "%M"]
-        .iter()
-        .any(|t| p.contains(t));
+    if epoch {
+        // Seconds since the epoch name an instant, whatever the source's zone.
+        let ndt = NaiveDateTime::parse_from_str(s, p).map_err(bad)?;
+        return Ts::from_utc(ndt.and_utc()).ok_or(TimeError::OutOfRange);
+    }
     if has_time {
         let ndt = NaiveDateTime::parse_from_str(s, p).map_err(bad)?;
         localize(ndt, fmt)
@@ -400,7 +443,9 @@ pub fn parse_span(s: &str) -> Result<Span, String> {
         .find(|c: char| !c.is_ascii_digit() && c != '.')
         .ok_or_else(bad)?;
     let (num, unit) = t.split_at(split);
-    let whole = |n: &str| n.parse::<u32>().map_err(|_| bad());
+    // Zero is refused as `0h` is: a zero-day deadline from a repeated local time
+    // (the second 01:30 of a DST change) would fall before its own start.
+    let whole = |n: &str| n.parse::<u32>().ok().filter(|&v| v > 0).ok_or_else(bad);
     match unit {
         "d" => return whole(num).map(Span::Days),
         "w" => return whole(num).map(|w| Span::Days(w.saturating_mul(7))),

@@ -464,11 +464,18 @@ pub fn load_dir(dir: &Path, diags: &mut Diags) -> Catalog {
                     crate::evidence::read::hex(&<sha2::Sha256 as sha2::Digest>::digest(&bytes)[..]);
                 match String::from_utf8(bytes) {
                     Ok(t) => texts.push((shown, t, sha)),
-                    Err(e) => diags.push(Diagnostic::error(
-                        Code::InvalidUtf8,
-                        shown,
-                        format!("not valid UTF-8 at byte {}", e.utf8_error().valid_up_to()),
-                    )),
+                    Err(e) => {
+                        let at = e.utf8_error().valid_up_to();
+                        let (line, col) = crate::diag::byte_position(e.as_bytes(), at);
+                        diags.push(
+                            Diagnostic::error(
+                                Code::InvalidUtf8,
+                                shown,
+                                format!("not valid UTF-8 at byte {at}"),
+                            )
+                            .at(line, col),
+                        )
+                    }
                 }
             }
             Err(e) => diags.push(Diagnostic::error(

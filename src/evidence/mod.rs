@@ -10,6 +10,7 @@ pub mod presets;
 pub mod read;
 pub mod select;
 pub mod sources;
+pub mod strict_json;
 pub mod tables;
 
 use std::collections::BTreeMap;

@@ -1241,7 +1241,7 @@ fn read_json<R: Read>(
             if l.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            match serde_json::from_slice::<J>(l) {
+            match super::strict_json::from_slice(l) {
                 Ok(v) if v.is_object() => records.push((
                     v,
                     Loc {
@@ -1290,7 +1290,7 @@ fn read_json<R: Read>(
             );
             return 0;
         }
-        let doc: J = match serde_json::from_slice(body) {
+        let doc: J = match super::strict_json::from_slice(body) {
             Ok(v) => v,
             Err(e) => {
                 fc.diags.push(

@@ -158,11 +158,16 @@ pub fn load(path: &Path, data: Option<&Path>, diags: &mut Diags) -> Vec<TableSou
         Ok(b) => match String::from_utf8(b) {
             Ok(t) => t,
             Err(e) => {
-                diags.push(Diagnostic::error(
-                    Code::InvalidUtf8,
-                    &file,
-                    format!("not valid UTF-8 at byte {}", e.utf8_error().valid_up_to()),
-                ));
+                let at = e.utf8_error().valid_up_to();
+                let (line, col) = crate::diag::byte_position(e.as_bytes(), at);
+                diags.push(
+                    Diagnostic::error(
+                        Code::InvalidUtf8,
+                        &file,
+                        format!("not valid UTF-8 at byte {at}"),
+                    )
+                    .at(line, col),
+                );
                 return vec![];
             }
         },
