@@ -6,7 +6,7 @@ set -euo pipefail
 [ $# -eq 2 ] || { echo "usage: $0 DATA_DIR OUT_CSV" >&2; exit 2; }
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-BIN=${EVIDENTIA_BIN:-$ROOT/target/release/evidentia}
+BIN=${EVIDENTIA_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/evidentia}
 if [ -z "${EVIDENTIA_BIN:-}" ]; then
   cargo build --release --locked --quiet --manifest-path "$ROOT/Cargo.toml" >&2
 fi
