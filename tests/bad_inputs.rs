@@ -565,6 +565,20 @@ fn a_closed_stderr_pipe_is_not_a_crash() {
     assert_eq!(child.wait().unwrap().code(), Some(2));
 }
 
+/// Symlinks back up the controls tree: one made the catalog load forty times
+/// (duplicate-id errors for every check), two made 2^40 folder listings (a hang).
+#[cfg(unix)]
+#[test]
+fn symlink_loops_in_the_controls_folder_are_read_once() {
+    let dir = project(None);
+    std::os::unix::fs::symlink(".", dir.path().join("controls/a")).unwrap();
+    std::os::unix::fs::symlink(".", dir.path().join("controls/c")).unwrap();
+    std::os::unix::fs::symlink(".", dir.path().join("controls/b")).unwrap();
+    let o = check(dir.path(), &[]);
+    assert_eq!(o.code, 0, "{}", o.dump());
+    assert!(o.elapsed < Duration::from_secs(20));
+}
+
 /// evidentia never writes inside the evidence or controls folders: an `--out` that is
 /// one of them, inside one, or inside one through folders that do not exist yet, is
 /// refused before anything is written.

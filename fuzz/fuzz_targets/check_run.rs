@@ -414,4 +414,10 @@ fuzz_target!(|inp: Input| {
     let _ = report::csv::render_ids(a);
     let _ = report::html::render(a, g);
     let _ = report::markdown::render(a, g);
+    let _ = report::junit::render(a, g);
+    let _ = report::oscal::render(a, g);
+    let _ = report::oscal::render_poam(a, &out.remediations);
+    let lines = report::locate::Lines::scan(a);
+    let _ = report::sarif::render(a, g, &lines);
+    let _ = report::annotations::render(a, g, &lines);
 });

@@ -19,9 +19,10 @@ pub fn repo() -> PathBuf {
         .unwrap_or_default()
 }
 
-/// A scratch folder for this process (libFuzzer forks workers with -jobs; each
-/// process gets its own), created on first use and emptied of nothing: targets
-/// overwrite the files they use.
+/// A scratch folder for this process (`/dev/shm/evidentia-fuzz-<pid>/<name>`, or under
+/// the temp dir), created on first use. Each process gets its own, so parallel
+/// `-jobs` workers never share files; targets overwrite the files they use. libFuzzer
+/// exits without running destructors: remove `evidentia-fuzz-*` after a session.
 pub fn scratch(name: &str) -> PathBuf {
     static BASE: OnceLock<PathBuf> = OnceLock::new();
     let base = BASE.get_or_init(|| {

@@ -489,6 +489,23 @@ pub fn load_dir(dir: &Path, diags: &mut Diags) -> Catalog {
 }
 
 fn collect_yaml(dir: &Path, out: &mut Vec<std::path::PathBuf>, diags: &mut Diags) {
+    collect_yaml_once(dir, out, diags, &mut BTreeSet::new());
+}
+
+/// Each folder is listed once, by its canonical path: a symlink back up the tree
+/// (`controls/a -> .`) would otherwise read the catalog forty times over, and two
+/// of them would take 2^40 folder listings.
+fn collect_yaml_once(
+    dir: &Path,
+    out: &mut Vec<std::path::PathBuf>,
+    diags: &mut Diags,
+    seen: &mut BTreeSet<std::path::PathBuf>,
+) {
+    if let Ok(c) = std::fs::canonicalize(dir)
+        && !seen.insert(c)
+    {
+        return;
+    }
     let rd = match std::fs::read_dir(dir) {
         Ok(r) => r,
         Err(e) => {
@@ -503,7 +520,7 @@ fn collect_yaml(dir: &Path, out: &mut Vec<std::path::PathBuf>, diags: &mut Diags
     for ent in rd.flatten() {
         let p = ent.path();
         if p.is_dir() {
-            collect_yaml(&p, out, diags);
+            collect_yaml_once(&p, out, diags, seen);
         } else if p.extension().is_some_and(|e| e == "yaml" || e == "yml") {
             out.push(p);
         }
