@@ -9,7 +9,7 @@ use crate::diag::Code;
 use crate::evidence::Table;
 use crate::evidence::read::Needs;
 use crate::evidence::tables::TableDef;
-use crate::time::{Span, format_elapsed};
+use crate::time::format_elapsed;
 
 const FIELDS: [&str; 4] = ["attested_by", "attested_at", "evidence_link", "expires_at"];
 
@@ -35,20 +35,7 @@ impl Attested {
         for (i, n) in FIELDS.iter().enumerate() {
             fields[i] = ctx.field(ctx.table, n, "/population")?;
         }
-        let warn_before = match rc.warn_before.as_deref() {
-            Some(w) => match ctx.span(w, "/warn_before")? {
-                Span::Exact(n) => Some(n),
-                _ => {
-                    ctx.err(
-                        Code::BadDuration,
-                        "/warn_before",
-                        "`warn_before` is an exact duration (h, m, s)",
-                    );
-                    return None;
-                }
-            },
-            None => None,
-        };
+        let warn_before = super::warn_before(rc, ctx)?;
         Some(Attested {
             fields,
             warn_before,

@@ -66,20 +66,7 @@ impl Deadline {
                 return None;
             }
         };
-        let warn_before = match rc.warn_before.as_deref() {
-            Some(w) => match ctx.span(w, "/warn_before")? {
-                Span::Exact(n) => Some(n),
-                _ => {
-                    ctx.err(
-                        Code::BadDuration,
-                        "/warn_before",
-                        "`warn_before` is an exact duration (h, m, s)",
-                    );
-                    return None;
-                }
-            },
-            None => None,
-        };
+        let warn_before = super::warn_before(rc, ctx)?;
         let zone = match rc.timezone.as_deref() {
             Some(z) => match parse_zone(z) {
                 Ok(z) => z,

@@ -51,20 +51,7 @@ impl Linked {
                     return None;
                 }
                 let span = ctx.span(w, "/within")?;
-                let warn = match rc.warn_before.as_deref() {
-                    Some(x) => match ctx.span(x, "/warn_before")? {
-                        Span::Exact(n) => Some(n),
-                        _ => {
-                            ctx.err(
-                                Code::BadDuration,
-                                "/warn_before",
-                                "`warn_before` is an exact duration",
-                            );
-                            return None;
-                        }
-                    },
-                    None => None,
-                };
+                let warn = super::warn_before(rc, ctx)?;
                 Some((f, span, warn))
             }
             (None, None) => None,

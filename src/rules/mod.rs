@@ -523,6 +523,25 @@ pub fn time_field(name: Option<&str>, key: &str, ctx: &mut CompileCtx<'_>) -> Op
     Some(f)
 }
 
+/// The check's `warn_before`: an exact duration in nanoseconds, or none. `None` when it
+/// is not one (reported).
+pub fn warn_before(rc: &RawCheck, ctx: &mut CompileCtx<'_>) -> Option<Option<i64>> {
+    let Some(w) = rc.warn_before.as_deref() else {
+        return Some(None);
+    };
+    match ctx.span(w, "/warn_before")? {
+        crate::time::Span::Exact(n) => Some(Some(n)),
+        _ => {
+            ctx.err(
+                Code::BadDuration,
+                "/warn_before",
+                "`warn_before` is an exact duration (h, m, s)",
+            );
+            None
+        }
+    }
+}
+
 /// The end of the assessed window: as-of, or the period end when earlier.
 pub fn window_end(ctx: &EvalCtx<'_>) -> Ts {
     match ctx.period.end {

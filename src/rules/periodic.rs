@@ -36,20 +36,7 @@ impl Periodic {
         };
         let every = ctx.span(e, "/every")?;
         let group = group_field(rc, ctx)?;
-        let warn_before = match rc.warn_before.as_deref() {
-            Some(w) => match ctx.span(w, "/warn_before")? {
-                Span::Exact(n) => Some(n),
-                _ => {
-                    ctx.err(
-                        Code::BadDuration,
-                        "/warn_before",
-                        "`warn_before` is an exact duration (h, m, s)",
-                    );
-                    return None;
-                }
-            },
-            None => None,
-        };
+        let warn_before = super::warn_before(rc, ctx)?;
         Some(Periodic {
             field,
             every,
