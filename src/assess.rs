@@ -378,11 +378,19 @@ pub fn assess(cat: &Catalog, ev: &Evidence, scope: &Scope) -> Assessment {
         rel: &rel,
         detail: false,
     };
+    // Checks are independent: they run on every core, and their results and warnings
+    // are put back in catalog order, so the outcome does not depend on the threads.
+    let run = |c: &&Check| {
+        let sample = scope.sample.as_ref().filter(|s| s.data.check == c.id);
+        let mut w = Vec::new();
+        let r = run_check(c, &ctx, sample, &mut w);
+        (r, w)
+    };
     let mut warnings = Vec::new();
     let mut results = Vec::new();
-    for c in &checks {
-        let sample = scope.sample.as_ref().filter(|s| s.data.check == c.id);
-        results.push(run_check(c, &ctx, sample, &mut warnings));
+    for (r, w) in par_map(&checks, run) {
+        results.push(r);
+        warnings.extend(w);
     }
     // One warning per unmapped field, naming the checks that read it.
     let mut unmapped: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -443,6 +451,40 @@ pub fn assess(cat: &Catalog, ev: &Evidence, scope: &Scope) -> Assessment {
         open_findings: open_findings(ev, scope.as_of),
         warnings,
     }
+}
+
+/// `f` over `items` on every core (each thread takes the next item), the results in
+/// the order of `items`.
+pub fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(items.len());
+    if threads <= 1 {
+        return items.iter().map(&f).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let mut done: Vec<(usize, R)> = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break };
+                        out.push((i, f(item)));
+                    }
+                    out
+                })
+            })
+            .collect();
+        hs.into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
 }
 
 fn run_check(

@@ -196,6 +196,18 @@ struct CheckArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Testing knob: read CSV files of at least MIN bytes in parallel, in BLOCK-byte
+    // blocks (`EVIDENTIA_PARALLEL_READ=MIN,BLOCK`). The outcome never depends on it.
+    if let Some((min, block)) = std::env::var("EVIDENTIA_PARALLEL_READ")
+        .ok()
+        .and_then(|v| {
+            v.split_once(',')
+                .map(|(a, b)| (a.parse().ok(), b.parse().ok()))
+        })
+        .and_then(|(a, b)| Some((a?, b?)))
+    {
+        evidentia::evidence::read::tune(min, block);
+    }
     let code = match cli.cmd {
         Cmd::Check(a) => check(a),
         Cmd::Catalog { cmd } => catalog(cmd),

@@ -152,6 +152,12 @@ impl Texts {
         let end = self.ends.last().copied().unwrap_or(0);
         self.buf.truncate(end as usize);
     }
+    /// Append all values of another text store.
+    fn extend(&mut self, other: &Texts) {
+        let off = self.buf.len() as u64;
+        self.buf.push_str(&other.buf);
+        self.ends.extend(other.ends.iter().map(|e| e + off));
+    }
 }
 
 /// One stored column.
@@ -242,6 +248,43 @@ impl Column {
             Column::Text(t) | Column::List(t) => t.truncate(n),
         }
     }
+
+    /// An empty column of the same kind.
+    fn empty_like(&self) -> Column {
+        match self {
+            Column::Time(_) => Column::Time(Vec::new()),
+            Column::Int(_) => Column::Int(Vec::new()),
+            Column::Bool(_) => Column::Bool(Vec::new()),
+            Column::Text(_) => Column::Text(Texts::default()),
+            Column::List(_) => Column::List(Texts::default()),
+        }
+    }
+
+    /// Append every value of a column of the same kind.
+    fn extend(&mut self, other: &Column) {
+        match (self, other) {
+            (Column::Time(a), Column::Time(b)) | (Column::Int(a), Column::Int(b)) => {
+                a.extend_from_slice(b)
+            }
+            (Column::Bool(a), Column::Bool(b)) => a.extend_from_slice(b),
+            (Column::Text(a), Column::Text(b)) | (Column::List(a), Column::List(b)) => a.extend(b),
+            _ => {}
+        }
+    }
+
+    /// Append value `i` of a column of the same kind.
+    fn push_from(&mut self, other: &Column, i: usize) {
+        match (self, other) {
+            (Column::Time(a), Column::Time(b)) | (Column::Int(a), Column::Int(b)) => {
+                a.push(b.get(i).copied().unwrap_or(NONE_I64))
+            }
+            (Column::Bool(a), Column::Bool(b)) => a.push(b.get(i).copied().unwrap_or(2)),
+            (Column::Text(a), Column::Text(b)) | (Column::List(a), Column::List(b)) => {
+                a.push(b.get(i))
+            }
+            _ => {}
+        }
+    }
 }
 
 /// 32 bits of an id's hash, kept beside its row so that growing the table never has
@@ -282,6 +325,9 @@ pub struct Table {
     /// For reference fields: the parent row each row names (`u32::MAX`: none), resolved
     /// once when references are checked.
     pub parents: BTreeMap<usize, Vec<u32>>,
+    /// Are ids indexed as rows are committed? Parts read in parallel are not: their
+    /// ids are indexed (and duplicates found) when they are appended in file order.
+    index: bool,
 }
 
 impl Table {
@@ -310,7 +356,100 @@ impl Table {
             in_period: Vec::new(),
             provided: vec![false; def.fields.len()],
             parents: BTreeMap::new(),
+            index: true,
         }
+    }
+
+    /// An empty table with the same fields, for one part of a file read in parallel;
+    /// it does not index its ids (see `append`).
+    pub(crate) fn part(&self) -> Table {
+        Table {
+            def: self.def,
+            slots: self.slots.clone(),
+            width: self.width,
+            columns: self.columns.iter().map(Column::empty_like).collect(),
+            ids: Texts::default(),
+            by_id: hashbrown::HashTable::new(),
+            locs: Vec::new(),
+            dead: Vec::new(),
+            in_period: Vec::new(),
+            provided: self.provided.clone(),
+            parents: BTreeMap::new(),
+            index: false,
+        }
+    }
+
+    /// Append the rows of a part (read from the next stretch of the same file), indexing
+    /// their ids. A row whose id is already used is left out; returned, in order, as
+    /// (row in the part, location of the first use), for the caller to reject.
+    pub(crate) fn append(&mut self, part: &Table) -> Vec<(u32, Loc)> {
+        use hashbrown::hash_table::Entry;
+        let base = self.len() as u32;
+        let mut dups = Vec::new();
+        let mut accepted: Vec<u32> = Vec::with_capacity(part.len());
+        self.by_id.reserve(part.len(), |&(_, rh)| spread(rh));
+        {
+            let Table {
+                ids, by_id, locs, ..
+            } = self;
+            for prow in 0..part.len() as u32 {
+                let id = part.ids.get(prow as usize);
+                let h = fx32(id);
+                let same = |&(r, rh): &(u32, u32)| {
+                    rh == h
+                        && if r < base {
+                            ids.get(r as usize) == id
+                        } else {
+                            accepted
+                                .get((r - base) as usize)
+                                .is_some_and(|&p| part.ids.get(p as usize) == id)
+                        }
+                };
+                match by_id.entry(spread(h), same, |&(_, rh)| spread(rh)) {
+                    Entry::Occupied(o) => {
+                        let (first, _) = *o.get();
+                        let first_loc = if first < base {
+                            locs.get(first as usize).copied()
+                        } else {
+                            accepted
+                                .get((first - base) as usize)
+                                .and_then(|&p| part.locs.get(p as usize).copied())
+                        };
+                        let here = part.locs.get(prow as usize).copied();
+                        if let Some(l) = first_loc.or(here) {
+                            dups.push((prow, l));
+                        }
+                    }
+                    Entry::Vacant(v) => {
+                        v.insert((base + accepted.len() as u32, h));
+                        accepted.push(prow);
+                    }
+                }
+            }
+        }
+        if dups.is_empty() {
+            for (c, p) in self.columns.iter_mut().zip(&part.columns) {
+                c.extend(p);
+            }
+            self.ids.extend(&part.ids);
+            self.locs.extend_from_slice(&part.locs);
+            self.dead.extend_from_slice(&part.dead);
+            self.in_period.extend_from_slice(&part.in_period);
+        } else {
+            for &p in &accepted {
+                let i = p as usize;
+                for (c, pc) in self.columns.iter_mut().zip(&part.columns) {
+                    c.push_from(pc, i);
+                }
+                self.ids.push(part.ids.get(i));
+                if let Some(&l) = part.locs.get(i) {
+                    self.locs.push(l);
+                }
+                self.dead.push(part.dead.get(i).copied().unwrap_or(false));
+                self.in_period.push(true);
+            }
+        }
+        dups
     }
 
     /// Number of rows (including dead ones).
@@ -379,21 +518,28 @@ impl Table {
         use hashbrown::hash_table::Entry;
         let row = self.len() as u32;
         let Table {
-            ids, by_id, locs, ..
+            ids,
+            by_id,
+            locs,
+            index,
+            ..
         } = self;
         let h = fx32(id);
-        match by_id.entry(
-            spread(h),
-            |&(r, rh)| rh == h && ids.get(r as usize) == id,
-            |&(_, rh)| spread(rh),
-        ) {
-            Entry::Occupied(o) => {
+        match (*index).then(|| {
+            by_id.entry(
+                spread(h),
+                |&(r, rh)| rh == h && ids.get(r as usize) == id,
+                |&(_, rh)| spread(rh),
+            )
+        }) {
+            Some(Entry::Occupied(o)) => {
                 let (first, _) = *o.get();
                 return Err(locs.get(first as usize).copied().unwrap_or(loc));
             }
-            Entry::Vacant(v) => {
+            Some(Entry::Vacant(v)) => {
                 v.insert((row, h));
             }
+            None => {}
         }
         for c in self.columns.iter_mut() {
             if c.len() < row as usize + 1 {

@@ -14,10 +14,13 @@ use serde_json::Value as J;
 use sha2::{Digest, Sha256};
 
 use super::sources::{ColumnSpec, Format, TableSource};
-use super::tables::Kind;
+use super::tables::{Kind, TableDef};
 use super::{Evidence, Input, Loc, Owned, Rejected, Table, Value};
 use crate::diag::{Code, Diagnostic, Diags};
 use crate::time::{TimeError, parse_ts};
+
+mod par;
+pub use par::tune;
 
 /// Canonical fields each table must materialise (by canonical index).
 pub type Needs = BTreeMap<&'static str, BTreeSet<usize>>;
@@ -380,12 +383,19 @@ fn read_file(
         rejected_recs: HashSet::new(),
         diags: &mut diags,
     };
-    let (rows_read, hash) = read_hashed(f, |reader| match format {
-        Format::Csv => read_csv(reader, binds, ev, &mut fc, rejected_ids),
-        Format::Json | Format::Ndjson => {
-            read_json(reader, format, binds, ev, &mut fc, rejected_ids)
-        }
-    });
+    let parallel = format == Format::Csv
+        && binds.iter().all(|b| b.latest_by.is_none())
+        && f.metadata().is_ok_and(|m| par::parallel(m.len()));
+    let (rows_read, hash) = if parallel {
+        par::read_csv_parallel(f, binds, ev, &mut fc, rejected_ids)
+    } else {
+        read_hashed(f, |reader| match format {
+            Format::Csv => read_csv(reader, binds, ev, &mut fc, rejected_ids),
+            Format::Json | Format::Ndjson => {
+                read_json(reader, format, binds, ev, &mut fc, rejected_ids)
+            }
+        })
+    };
     if let Some(p) = fc.progress {
         p(&fc.file, rows_read, true);
     }
@@ -597,26 +607,25 @@ enum Cell<'a> {
     Many(Vec<Cow<'a, str>>),
 }
 
-fn read_csv<R: Read>(
-    reader: &mut R,
-    binds: &[&TableSource],
-    ev: &mut Evidence,
-    fc: &mut FileCtx<'_>,
-    rejected_ids: &mut BTreeMap<&'static str, HashSet<Box<str>>>,
-) -> u64 {
-    let delim = binds.first().map(|b| b.delimiter).unwrap_or(b',');
-    // Records end at `\n` only: with the crate's CRLF mode the line of a record after a
-    // CRLF is counted one short. A `\r` before the `\n` stays on the last field and is
-    // stripped there (`last_field`).
-    let mut rdr = csv::ReaderBuilder::new()
+/// The csv reader with our settings: records end at `\n` only (with the crate's CRLF
+/// mode the line of a record after a CRLF is counted one short); a `\r` before the `\n`
+/// stays on the last field and is stripped there (`last_field`).
+fn csv_reader<R: Read>(reader: R, delim: u8) -> csv::Reader<R> {
+    csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .delimiter(delim)
         .terminator(csv::Terminator::Any(b'\n'))
-        .from_reader(reader);
-    let mut rec = csv::ByteRecord::new();
-    // Header.
-    let headers: Vec<String> = match rdr.read_byte_record(&mut rec) {
+        .from_reader(reader)
+}
+
+/// Read the header row; `None` (with a diagnostic) when there is none.
+fn csv_header<R: Read>(
+    rdr: &mut csv::Reader<R>,
+    rec: &mut csv::ByteRecord,
+    fc: &mut FileCtx<'_>,
+) -> Option<Vec<String>> {
+    match rdr.read_byte_record(rec) {
         Ok(true) => {
             let mut hs = Vec::new();
             let last = rec.len().saturating_sub(1);
@@ -646,7 +655,7 @@ fn read_csv<R: Read>(
                     }
                 }
             }
-            hs
+            Some(hs)
         }
         Ok(false) => {
             fc.diags.push(Diagnostic::error(
@@ -654,7 +663,7 @@ fn read_csv<R: Read>(
                 &fc.file,
                 "the file is empty: a CSV export needs a header row",
             ));
-            return 0;
+            None
         }
         Err(e) => {
             fc.diags.push(
@@ -665,53 +674,113 @@ fn read_csv<R: Read>(
                 )
                 .at(1, 0),
             );
-            return 0;
+            None
         }
-    };
+    }
+}
+
+/// Bind every table of the file to the header; `None` when a mapped column is missing
+/// (the diagnostics say which).
+fn csv_bindings<'s>(
+    binds: &[&'s TableSource],
+    headers: &[String],
+    ev: &mut Evidence,
+    fc: &mut FileCtx<'_>,
+) -> Option<Vec<Binding<'s>>> {
     let mut bindings = Vec::new();
     for s in binds {
         let parent = binds.first().copied().filter(|_| s.from.is_some());
         let Some(t) = ev.tables.get_mut(s.def.name) else {
             continue;
         };
-        if let Some(b) = bind(s, parent, t, Some(&headers), fc) {
+        if let Some(b) = bind(s, parent, t, Some(headers), fc) {
             bindings.push(b);
         }
     }
-    let ncols = headers.len();
-    if bindings.len() != binds.len() {
-        // A missing column makes every row unreadable: the error says why once, and every
-        // row is counted as read and rejected (with --keep-going each is an exception).
+    (bindings.len() == binds.len()).then_some(bindings)
+}
+
+/// A record that is a trailing blank line (one empty field, or a lone `\r`): not a row.
+fn blank_record(rec: &csv::ByteRecord) -> bool {
+    rec.len() == 1 && rec.get(0).is_some_and(|f| f.is_empty() || f == b"\r")
+}
+
+/// A missing column makes every row unreadable: the error says why once, and every row
+/// is counted as read and rejected (with --keep-going each is an exception).
+fn reject_unbound(ev: &mut Evidence, fc: &mut FileCtx<'_>, binds: &[&TableSource], line: u64) {
+    fc.rejected_recs.insert(line);
+    if let Some(b) = binds.first() {
+        ev.rejected.push(Rejected {
+            table: b.def.name.to_string(),
+            record_id: None,
+            diagnostic: Diagnostic::error(
+                Code::MissingColumn,
+                &fc.file,
+                "record not read: a mapped column is missing from the header",
+            )
+            .at(line, 0),
+        });
+    }
+}
+
+fn read_csv<R: Read>(
+    reader: &mut R,
+    binds: &[&TableSource],
+    ev: &mut Evidence,
+    fc: &mut FileCtx<'_>,
+    rejected_ids: &mut BTreeMap<&'static str, HashSet<Box<str>>>,
+) -> u64 {
+    let delim = binds.first().map(|b| b.delimiter).unwrap_or(b',');
+    let mut rdr = csv_reader(reader, delim);
+    let mut rec = csv::ByteRecord::new();
+    let Some(headers) = csv_header(&mut rdr, &mut rec, fc) else {
+        return 0;
+    };
+    let Some(bindings) = csv_bindings(binds, &headers, ev, fc) else {
         let mut n = 0u64;
         while let Ok(true) = rdr.read_byte_record(&mut rec) {
-            if rec.len() == 1 && rec.get(0).is_some_and(|f| f.is_empty() || f == b"\r") {
+            if blank_record(&rec) {
                 continue;
             }
             n += 1;
             let line = rec.position().map(|p| p.line()).unwrap_or(0);
-            fc.rejected_recs.insert(line);
-            if let Some(b) = binds.first() {
-                ev.rejected.push(Rejected {
-                    table: b.def.name.to_string(),
-                    record_id: None,
-                    diagnostic: Diagnostic::error(
-                        Code::MissingColumn,
-                        &fc.file,
-                        "record not read: a mapped column is missing from the header",
-                    )
-                    .at(line, 0),
-                });
-            }
+            reject_unbound(ev, fc, binds, line);
         }
         return n;
-    }
+    };
+    csv_rows(
+        &mut rdr,
+        0,
+        headers.len(),
+        &bindings,
+        binds,
+        ev,
+        fc,
+        rejected_ids,
+    )
+}
+
+/// Map every record of `rdr` into the tables (or reject it); `line0`: lines before the
+/// reader's first byte. Returns the number of records read (blank lines are not).
+#[allow(clippy::too_many_arguments)]
+fn csv_rows<R: Read>(
+    rdr: &mut csv::Reader<R>,
+    line0: u64,
+    ncols: usize,
+    bindings: &[Binding<'_>],
+    binds: &[&TableSource],
+    ev: &mut Evidence,
+    fc: &mut FileCtx<'_>,
+    rejected_ids: &mut BTreeMap<&'static str, HashSet<Box<str>>>,
+) -> u64 {
+    let mut rec = csv::ByteRecord::new();
     let mut n: u64 = 0;
     loop {
         match rdr.read_byte_record(&mut rec) {
             Ok(true) => {}
             Ok(false) => break,
             Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                let line = line0 + e.position().map(|p| p.line()).unwrap_or(0);
                 n += 1;
                 let d = Diagnostic::error(Code::CsvSyntax, &fc.file, format!("{e}")).at(line, 0);
                 reject_line(ev, fc, binds, line, d);
@@ -721,62 +790,73 @@ fn read_csv<R: Read>(
                 continue;
             }
         }
+        // A trailing blank line reads as a one-field empty record: not a row.
+        if rec.len() != ncols && blank_record(&rec) {
+            continue;
+        }
         n += 1;
         if n.is_multiple_of(PROGRESS_EVERY)
             && let Some(p) = fc.progress
         {
             p(&fc.file, n, false);
         }
-        let line = rec.position().map(|p| p.line()).unwrap_or(0);
-        if rec.len() != ncols {
-            // A trailing blank line reads as a one-field empty record: not a row.
-            if rec.len() == 1 && rec.get(0).is_some_and(|f| f.is_empty() || f == b"\r") {
-                n -= 1;
-                continue;
-            }
-            let d = Diagnostic::error(
-                Code::RaggedRow,
-                &fc.file,
-                format!("row has {} fields; the header has {ncols}", rec.len()),
-            )
-            .at(line, 0);
-            reject_all(ev, fc, &bindings, line, None, d);
-            continue;
-        }
-        let loc = Loc {
-            file: fc.file_idx,
-            line: u32::try_from(line).unwrap_or(u32::MAX),
-        };
-        let get = |g: &Getter| -> Result<Cell<'_>, usize> {
-            match g {
-                Getter::Absent => Ok(Cell::Absent),
-                Getter::Const(v) => Ok(Cell::Str(Cow::Owned(v.clone()))),
-                Getter::Cols(cols, _) => {
-                    if cols.len() == 1 {
-                        let c = cols.first().copied().unwrap_or(0);
-                        let b = last_field(rec.get(c).unwrap_or(b""), c + 1 == ncols);
-                        std::str::from_utf8(b)
-                            .map(|s| Cell::Str(Cow::Borrowed(s)))
-                            .map_err(|_| c)
-                    } else {
-                        let mut v = Vec::new();
-                        for &c in cols {
-                            let b = last_field(rec.get(c).unwrap_or(b""), c + 1 == ncols);
-                            v.push(Cow::Borrowed(std::str::from_utf8(b).map_err(|_| c)?));
-                        }
-                        Ok(Cell::Many(v))
-                    }
-                }
-                Getter::Json(_) | Getter::Pick(_) => Ok(Cell::Absent),
-            }
-        };
-        for b in &bindings {
-            add_record(ev, fc, b, line, loc, &get, rejected_ids);
-        }
+        let line = line0 + rec.position().map(|p| p.line()).unwrap_or(0);
+        csv_record(&rec, line, ncols, bindings, ev, fc, rejected_ids);
     }
     n
 }
 
+/// Map one CSV record into every table bound to its file, or reject it.
+fn csv_record(
+    rec: &csv::ByteRecord,
+    line: u64,
+    ncols: usize,
+    bindings: &[Binding<'_>],
+    ev: &mut Evidence,
+    fc: &mut FileCtx<'_>,
+    rejected_ids: &mut BTreeMap<&'static str, HashSet<Box<str>>>,
+) {
+    if rec.len() != ncols {
+        let d = Diagnostic::error(
+            Code::RaggedRow,
+            &fc.file,
+            format!("row has {} fields; the header has {ncols}", rec.len()),
+        )
+        .at(line, 0);
+        reject_all(ev, fc, bindings, line, None, d);
+        return;
+    }
+    let loc = Loc {
+        file: fc.file_idx,
+        line: u32::try_from(line).unwrap_or(u32::MAX),
+    };
+    let get = |g: &Getter| -> Result<Cell<'_>, usize> {
+        match g {
+            Getter::Absent => Ok(Cell::Absent),
+            Getter::Const(v) => Ok(Cell::Str(Cow::Owned(v.clone()))),
+            Getter::Cols(cols, _) => {
+                if cols.len() == 1 {
+                    let c = cols.first().copied().unwrap_or(0);
+                    let b = last_field(rec.get(c).unwrap_or(b""), c + 1 == ncols);
+                    std::str::from_utf8(b)
+                        .map(|s| Cell::Str(Cow::Borrowed(s)))
+                        .map_err(|_| c)
+                } else {
+                    let mut v = Vec::new();
+                    for &c in cols {
+                        let b = last_field(rec.get(c).unwrap_or(b""), c + 1 == ncols);
+                        v.push(Cow::Borrowed(std::str::from_utf8(b).map_err(|_| c)?));
+                    }
+                    Ok(Cell::Many(v))
+                }
+            }
+            Getter::Json(_) | Getter::Pick(_) => Ok(Cell::Absent),
+        }
+    };
+    for b in bindings {
+        add_record(ev, fc, b, line, loc, &get, rejected_ids);
+    }
+}
 /// serde_json's message without its own " at line N column M" (we print the position,
 /// which for NDJSON is the file's line, not the line inside the record).
 fn json_message(e: &serde_json::Error) -> String {
@@ -835,6 +915,17 @@ fn reject_all(
     fc.diags.push(d);
 }
 
+/// How a field's source is named in messages.
+fn col_name(def: &TableDef, g: &Getter, field: &str) -> String {
+    match g {
+        Getter::Cols(_, n) | Getter::Json(n) if n != field => {
+            format!("column `{n}` (field `{}.{field}`)", def.name)
+        }
+        Getter::Pick(p) => format!("`{}` (field `{}.{field}`)", p.shown(), def.name),
+        _ => format!("column `{field}`"),
+    }
+}
+
 /// Map one record into a binding's table, or reject it.
 fn add_record<'r>(
     ev: &mut Evidence,
@@ -847,21 +938,13 @@ fn add_record<'r>(
 ) {
     let def = b.src.def;
     let line = loc.line;
-    let ptr = fc.records_pointer.as_ref().map(|p| format!("{p}/{line}"));
-    let file = fc.file.clone();
-    let mk = |code: Code, msg: String| match &ptr {
-        Some(p) => Diagnostic::error(code, file.clone(), msg).pointer(p.clone()),
-        None => Diagnostic::error(code, file.clone(), msg).at(u64::from(line), 0),
+    let ptr = fc.records_pointer.as_deref();
+    let file = fc.file.as_str();
+    let mk = |code: Code, msg: String| match ptr {
+        Some(p) => Diagnostic::error(code, file, msg).pointer(format!("{p}/{line}")),
+        None => Diagnostic::error(code, file, msg).at(u64::from(line), 0),
     };
-    let col_name = |g: &Getter, field: &str| -> String {
-        match g {
-            Getter::Cols(_, n) | Getter::Json(n) if n != field => {
-                format!("column `{n}` (field `{}.{field}`)", def.name)
-            }
-            Getter::Pick(p) => format!("`{}` (field `{}.{field}`)", p.shown(), def.name),
-            _ => format!("column `{field}`"),
-        }
-    };
+    let col_name = |g: &Getter, field: &str| col_name(def, g, field);
     let utf8 = |g: &Getter, field: &str, col: usize| {
         mk(
             Code::InvalidUtf8,
@@ -892,9 +975,13 @@ fn add_record<'r>(
             return;
         }
     }
-    let id: Option<String> = match get(&b.id) {
-        Ok(c) => cell_text(&c)
-            .map(|s| s.trim().to_string())
+    let id_cell = get(&b.id);
+    let id: Option<Cow<'_, str>> = match &id_cell {
+        Ok(c) => cell_text(c)
+            .map(|s| match s {
+                Cow::Borrowed(b) => Cow::Borrowed(b.trim()),
+                Cow::Owned(o) => Cow::Owned(o.trim().to_string()),
+            })
             .filter(|s| !s.is_empty()),
         Err(_) => None,
     };
@@ -1007,9 +1094,9 @@ fn add_record<'r>(
         rejected_ids
             .entry(def.name)
             .or_default()
-            .insert(id.as_str().into());
+            .insert((**id).into());
     }
-    reject(ev, fc, def.name, n, id, errs);
+    reject(ev, fc, def.name, n, id.map(Cow::into_owned), errs);
 }
 
 fn reject(
@@ -1385,50 +1472,59 @@ fn read_json<R: Read>(
 
 /// Reject records whose references point at nothing.
 fn check_references(ev: &mut Evidence, rejected_ids: &BTreeMap<&'static str, HashSet<Box<str>>>) {
-    let names: Vec<&'static str> = ev.tables.keys().copied().collect();
-    let mut late: Vec<(&'static str, u32, Diagnostic)> = Vec::new();
-    let mut resolved: Vec<(&'static str, usize, Vec<u32>)> = Vec::new();
-    for name in names {
-        let Some(t) = ev.tables.get(name) else {
-            continue;
-        };
+    // Each reference field is resolved on its own thread; results come back in order.
+    let mut jobs: Vec<(&'static str, usize, &'static str)> = Vec::new();
+    for (name, t) in &ev.tables {
         for (fi, fd) in t.def.fields.iter().enumerate() {
             let Some(target) = fd.refers_to else { continue };
-            let Some(tt) = ev.tables.get(target) else {
-                continue;
-            };
-            if !t.provided.get(fi).copied().unwrap_or(false) {
-                continue;
+            if ev.tables.contains_key(target) && t.provided.get(fi).copied().unwrap_or(false) {
+                jobs.push((name, fi, target));
             }
-            let empty = HashSet::new();
-            let rej = rejected_ids.get(target).unwrap_or(&empty);
-            let mut parents = Vec::with_capacity(t.len());
-            for row in 0..t.len() as u32 {
-                let mut parent = u32::MAX;
-                if let Value::Text(v) = t.get(row, fi) {
-                    let v = v.trim();
-                    let found = tt.row_of(v);
-                    parent = found.unwrap_or(u32::MAX);
-                    if found.is_none() && !rej.contains(v) {
-                        let loc = t.locs.get(row as usize).cloned();
-                        let (file, line, ptr) = loc.map(|l| ev.position(&l)).unwrap_or_default();
-                        let mut d = Diagnostic::error(
-                            Code::DanglingReference,
-                            file,
-                            format!(
-                                "field `{}.{}`: `{v}` names no record of `{target}`",
-                                t.def.name, fd.name
-                            ),
-                        );
-                        d.line = line;
-                        d.pointer = ptr;
-                        late.push((name, row, d));
-                    }
-                }
-                parents.push(parent);
-            }
-            resolved.push((name, fi, parents));
         }
+    }
+    let evr = &*ev;
+    let done = crate::assess::par_map(&jobs, |&(name, fi, target)| {
+        let mut late: Vec<(&'static str, u32, Diagnostic)> = Vec::new();
+        let (Some(t), Some(tt)) = (evr.tables.get(name), evr.tables.get(target)) else {
+            return (name, fi, Vec::new(), late);
+        };
+        let Some(fd) = t.def.fields.get(fi) else {
+            return (name, fi, Vec::new(), late);
+        };
+        let empty = HashSet::new();
+        let rej = rejected_ids.get(target).unwrap_or(&empty);
+        let mut parents = Vec::with_capacity(t.len());
+        for row in 0..t.len() as u32 {
+            let mut parent = u32::MAX;
+            if let Value::Text(v) = t.get(row, fi) {
+                let v = v.trim();
+                let found = tt.row_of(v);
+                parent = found.unwrap_or(u32::MAX);
+                if found.is_none() && !rej.contains(v) {
+                    let loc = t.locs.get(row as usize).cloned();
+                    let (file, line, ptr) = loc.map(|l| evr.position(&l)).unwrap_or_default();
+                    let mut d = Diagnostic::error(
+                        Code::DanglingReference,
+                        file,
+                        format!(
+                            "field `{}.{}`: `{v}` names no record of `{target}`",
+                            t.def.name, fd.name
+                        ),
+                    );
+                    d.line = line;
+                    d.pointer = ptr;
+                    late.push((name, row, d));
+                }
+            }
+            parents.push(parent);
+        }
+        (name, fi, parents, late)
+    });
+    let mut late: Vec<(&'static str, u32, Diagnostic)> = Vec::new();
+    let mut resolved: Vec<(&'static str, usize, Vec<u32>)> = Vec::new();
+    for (name, fi, parents, l) in done {
+        resolved.push((name, fi, parents));
+        late.extend(l);
     }
     for (name, fi, parents) in resolved {
         if let Some(t) = ev.tables.get_mut(name) {

@@ -1,0 +1,525 @@
+//! Reading one large CSV export on every core.
+//!
+//! A reading thread reads the file in blocks, hashes every byte (SHA-256) and cuts each
+//! block after the last record terminator outside quotes (by quote parity, exact for
+//! RFC 4180 quoting). Workers map the blocks into parts (tables that do not index their
+//! ids) and the calling thread appends the parts in file order, indexing ids and
+//! rejecting duplicates as a sequential read would. The result is the same tables,
+//! rejections and diagnostics as `read_csv` gives, in the same order.
+//!
+//! Parity is wrong only when a quote is literal (a `"` inside an unquoted field, which
+//! csv keeps as text): a cut could then fall inside a record. Each part says whether it
+//! saw a quote outside the places RFC 4180 allows; if any did, the parts are dropped
+//! and the file is read again sequentially.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fs::File;
+use std::io::{self, Read};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, channel, sync_channel};
+
+use sha2::{Digest, Sha256};
+
+use super::{
+    Binding, FileCtx, PROGRESS_EVERY, col_name, csv_bindings, csv_header, csv_reader, csv_rows,
+    hex, read_csv, reject_unbound,
+};
+use crate::diag::{Code, Diagnostic, Diags};
+use crate::evidence::sources::TableSource;
+use crate::evidence::{Evidence, Rejected};
+
+/// Bytes read per block (a block is cut at its last record end, so it may be less).
+static BLOCK: AtomicUsize = AtomicUsize::new(1 << 21);
+
+/// Files at least this large are read in parallel.
+static PARALLEL_MIN: AtomicU64 = AtomicU64::new(8 << 20);
+
+/// Read CSV files of at least `min_bytes` in parallel, in blocks of `block` bytes
+/// (defaults: 8 MiB and 2 MiB). For tests, which compare parallel and sequential reads
+/// on small files; the outcome never depends on these.
+pub fn tune(min_bytes: u64, block: usize) {
+    PARALLEL_MIN.store(min_bytes, Ordering::Relaxed);
+    BLOCK.store(block.max(1), Ordering::Relaxed);
+}
+
+/// Is a file of this size read in parallel?
+pub(super) fn parallel(len: u64) -> bool {
+    len >= PARALLEL_MIN.load(Ordering::Relaxed)
+}
+
+/// A stretch of the file that starts and ends at record boundaries.
+struct Job {
+    seq: u64,
+    bytes: Vec<u8>,
+    /// Lines before its first byte.
+    line0: u64,
+}
+
+/// What a worker made of one block.
+struct Part {
+    seq: u64,
+    /// Lines before the block.
+    line0: u64,
+    /// The block's bytes (for reuse, or for the sequential fallback).
+    bytes: Vec<u8>,
+    ev: Evidence,
+    diags: Diags,
+    rejected_recs: HashSet<u64>,
+    rejected_ids: BTreeMap<&'static str, HashSet<Box<str>>>,
+    rows: u64,
+    /// A quote appeared where RFC 4180 does not put one: parity cuts are not safe.
+    literal_quote: bool,
+}
+
+/// After the last `\n` outside quotes in `buf` (which starts outside quotes).
+fn cut(buf: &[u8]) -> Option<usize> {
+    let quotes = memchr::memchr_iter(b'"', buf).count();
+    let mut inside = quotes % 2 == 1;
+    for (i, &b) in buf.iter().enumerate().rev() {
+        if b == b'\n' && !inside {
+            return Some(i + 1);
+        }
+        if b == b'"' {
+            inside = !inside;
+        }
+    }
+    None
+}
+
+/// Does the block hold a quote that csv would keep as text (one that does not open a
+/// field, or a closing quote followed by something other than a delimiter, `\r` or a
+/// record end)? Walks the block with the RFC 4180 field states, jumping over the
+/// inside of fields.
+fn literal_quote(buf: &[u8], delim: u8) -> bool {
+    let mut i = 0usize;
+    let n = buf.len();
+    while i < n {
+        // At the start of a field.
+        if buf.get(i) == Some(&b'"') {
+            // Quoted: find the closing quote (a doubled quote is an escaped one).
+            let mut j = i + 1;
+            loop {
+                match memchr::memchr(b'"', buf.get(j..).unwrap_or(&[])) {
+                    None => return false,
+                    Some(k) => {
+                        j += k + 1;
+                        if buf.get(j) == Some(&b'"') {
+                            j += 1;
+                            continue;
+                        }
+                        break;
+                    }
+                }
+            }
+            // After the closing quote: a delimiter or a record end (a `\r` may precede it).
+            let j = if buf.get(j) == Some(&b'\r') { j + 1 } else { j };
+            match buf.get(j) {
+                None => return false,
+                Some(&b) if b == delim || b == b'\n' => i = j + 1,
+                Some(_) => return true,
+            }
+        } else {
+            // Unquoted: up to the next delimiter or record end; a quote before it is literal.
+            match memchr::memchr3(b'"', delim, b'\n', buf.get(i..).unwrap_or(&[])) {
+                None => return false,
+                Some(k) => {
+                    if buf.get(i + k) == Some(&b'"') {
+                        return true;
+                    }
+                    i += k + 1;
+                }
+            }
+        }
+    }
+    false
+}
+
+/// Read the file on a thread in blocks cut at record ends, hashing every byte; send the
+/// blocks (until the receiver hangs up, then only hash). Returns the SHA-256.
+fn split(mut f: File, tx: SyncSender<Job>, free: Receiver<Vec<u8>>) -> io::Result<String> {
+    let mut hash = Sha256::new();
+    let mut carry: Vec<u8> = Vec::new();
+    let mut seq = 0u64;
+    let mut line0 = 0u64;
+    let mut open = true;
+    let block = BLOCK.load(Ordering::Relaxed);
+    loop {
+        let mut buf = free
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(block + carry.len()));
+        buf.clear();
+        buf.extend_from_slice(&carry);
+        let start = buf.len();
+        // A record longer than a block: read as much again as is held (the buffer
+        // doubles), so a huge record costs linear time.
+        buf.resize(start + block.max(start), 0);
+        let mut filled = start;
+        while filled < buf.len() {
+            match f.read(buf.get_mut(filled..).unwrap_or(&mut [])) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        buf.truncate(filled);
+        hash.update(buf.get(start..).unwrap_or(&[]));
+        let eof = filled == start;
+        let at = if eof {
+            buf.len()
+        } else {
+            match cut(&buf) {
+                Some(k) => k,
+                None => {
+                    // No record ends in it yet: read on.
+                    carry = buf;
+                    continue;
+                }
+            }
+        };
+        carry = buf.get(at..).unwrap_or(&[]).to_vec();
+        buf.truncate(at);
+        if !buf.is_empty() && open {
+            let lines = memchr::memchr_iter(b'\n', &buf).count() as u64;
+            if tx
+                .send(Job {
+                    seq,
+                    bytes: buf,
+                    line0,
+                })
+                .is_err()
+            {
+                open = false;
+            }
+            seq += 1;
+            line0 += lines;
+        }
+        if eof {
+            return Ok(hex(&hash.finalize()));
+        }
+    }
+}
+
+/// Map one block into a part.
+#[allow(clippy::too_many_arguments)]
+fn work(
+    job: Job,
+    delim: u8,
+    ncols: usize,
+    bindings: &[Binding<'_>],
+    binds: &[&TableSource],
+    proto: &Evidence,
+    file: &str,
+    file_idx: u32,
+) -> Part {
+    let mut ev = Evidence {
+        tables: proto.tables.iter().map(|(k, t)| (*k, t.part())).collect(),
+        ..Evidence::default()
+    };
+    let mut diags = Diags::default();
+    let mut fc = FileCtx {
+        file: file.to_string(),
+        records_pointer: None,
+        progress: None,
+        file_idx,
+        rejected_recs: HashSet::new(),
+        diags: &mut diags,
+    };
+    let mut rejected_ids = BTreeMap::new();
+    let literal = literal_quote(&job.bytes, delim);
+    let mut rdr = csv_reader(job.bytes.as_slice(), delim);
+    let rows = if literal {
+        0
+    } else {
+        csv_rows(
+            &mut rdr,
+            job.line0,
+            ncols,
+            bindings,
+            binds,
+            &mut ev,
+            &mut fc,
+            &mut rejected_ids,
+        )
+    };
+    drop(rdr);
+    let rejected_recs = std::mem::take(&mut fc.rejected_recs);
+    Part {
+        seq: job.seq,
+        line0: job.line0,
+        bytes: job.bytes,
+        ev,
+        diags,
+        rejected_recs,
+        rejected_ids,
+        rows,
+        literal_quote: literal,
+    }
+}
+
+/// Append a part to the tables, rejecting ids already used. Gives back its bytes.
+fn merge(
+    ev: &mut Evidence,
+    fc: &mut FileCtx<'_>,
+    part: Part,
+    bindings: &[Binding<'_>],
+    rejected_ids: &mut BTreeMap<&'static str, HashSet<Box<str>>>,
+) -> Vec<u8> {
+    let Part {
+        ev: pev,
+        diags,
+        rejected_recs,
+        rejected_ids: pids,
+        bytes,
+        ..
+    } = part;
+    let mut rejected = pev.rejected;
+    for (name, pt) in &pev.tables {
+        let Some(t) = ev.tables.get_mut(name) else {
+            continue;
+        };
+        let dups = t.append(pt);
+        if dups.is_empty() {
+            continue;
+        }
+        let Some(b) = bindings.iter().find(|b| b.src.def.name == *name) else {
+            continue;
+        };
+        for (prow, first) in dups {
+            let id = pt.id(prow).to_string();
+            let line = pt.loc(prow).map(|l| u64::from(l.line)).unwrap_or(0);
+            let d = Diagnostic::error(
+                Code::DuplicateRecord,
+                fc.file.clone(),
+                format!(
+                    "{}: id `{id}` is already used at line {}",
+                    col_name(b.src.def, &b.id, "id"),
+                    first.line
+                ),
+            )
+            .at(line, 0);
+            fc.rejected_recs.insert(line);
+            rejected_ids
+                .entry(*name)
+                .or_default()
+                .insert(id.as_str().into());
+            rejected.push(Rejected {
+                table: name.to_string(),
+                record_id: Some(id),
+                diagnostic: d.clone(),
+            });
+            fc.diags.push(d);
+        }
+    }
+    // In file order, as a sequential read gives them.
+    rejected.sort_by_key(|r| r.diagnostic.line);
+    ev.rejected.extend(rejected);
+    fc.diags.extend(diags);
+    fc.rejected_recs.extend(rejected_recs);
+    for (k, v) in pids {
+        rejected_ids.entry(k).or_default().extend(v);
+    }
+    bytes
+}
+
+/// Bytes of parts, in file order, as one reader: the sequential fallback from the first
+/// part whose cut may be wrong.
+struct Chain<'a> {
+    cur: Vec<u8>,
+    pos: usize,
+    pending: &'a mut BTreeMap<u64, Part>,
+    want: &'a mut u64,
+    rx: &'a Receiver<Part>,
+}
+
+impl Read for Chain<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.pos >= self.cur.len() {
+            let part = match self.pending.remove(self.want) {
+                Some(p) => p,
+                None => match self.rx.recv() {
+                    Ok(p) => {
+                        self.pending.insert(p.seq, p);
+                        continue;
+                    }
+                    Err(_) => return Ok(0),
+                },
+            };
+            *self.want += 1;
+            self.cur = part.bytes;
+            self.pos = 0;
+        }
+        let rest = self.cur.get(self.pos..).unwrap_or(&[]);
+        let n = rest.len().min(buf.len());
+        if let (Some(dst), Some(src)) = (buf.get_mut(..n), rest.get(..n)) {
+            dst.copy_from_slice(src);
+        }
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+/// A reader that fails with the error the reading thread met (or is empty).
+struct Failing(Option<io::Error>);
+
+impl Read for Failing {
+    fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+        match self.0.take() {
+            Some(e) => Err(e),
+            None => Ok(0),
+        }
+    }
+}
+
+/// Read a CSV file with every core. Returns the records read and the file's SHA-256.
+pub(super) fn read_csv_parallel(
+    f: File,
+    binds: &[&TableSource],
+    ev: &mut Evidence,
+    fc: &mut FileCtx<'_>,
+    rejected_ids: &mut BTreeMap<&'static str, HashSet<Box<str>>>,
+) -> (u64, io::Result<String>) {
+    let delim = binds.first().map(|b| b.delimiter).unwrap_or(b',');
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 8);
+    let (job_tx, job_rx) = sync_channel::<Job>(workers + 1);
+    let (free_tx, free_rx) = channel::<Vec<u8>>();
+    let jobs = Mutex::new(job_rx);
+    std::thread::scope(|s| {
+        let reader = s.spawn(move || split(f, job_tx, free_rx));
+        let next = || jobs.lock().ok().and_then(|r| r.recv().ok());
+        // Wait for the reader (after taking every block it sends, so it never blocks).
+        let finish = |n: u64,
+                      reader: std::thread::ScopedJoinHandle<'_, io::Result<String>>|
+         -> (u64, io::Result<String>) {
+            while next().is_some() {}
+            let h = reader
+                .join()
+                .unwrap_or_else(|_| Err(io::Error::other("reading thread failed")));
+            (n, h)
+        };
+        // The header, from the first block.
+        let Some(first) = next() else {
+            // Nothing to read: an empty file, or one that cannot be read. The sequential
+            // reader says which, as it would have.
+            let h = reader
+                .join()
+                .unwrap_or_else(|_| Err(io::Error::other("reading thread failed")));
+            let mut failed = Failing(
+                h.as_ref()
+                    .err()
+                    .map(|e| io::Error::new(e.kind(), e.to_string())),
+            );
+            let n = read_csv(&mut failed, binds, ev, fc, rejected_ids);
+            return (n, h);
+        };
+        let mut rdr = csv_reader(first.bytes.as_slice(), delim);
+        let mut rec = csv::ByteRecord::new();
+        let Some(headers) = csv_header(&mut rdr, &mut rec, fc) else {
+            return finish(0, reader);
+        };
+        let skip = rdr.position().byte() as usize;
+        let header_lines = rdr.position().line().saturating_sub(1);
+        let head = Job {
+            seq: 0,
+            bytes: first.bytes.get(skip..).unwrap_or(&[]).to_vec(),
+            line0: header_lines,
+        };
+        drop(rdr);
+        let _ = free_tx.send(first.bytes);
+        let Some(bindings) = csv_bindings(binds, &headers, ev, fc) else {
+            // Every row is rejected: count them all, block by block.
+            let mut n = 0u64;
+            let mut job = Some(head);
+            while let Some(j) = job {
+                let mut r = csv_reader(j.bytes.as_slice(), delim);
+                let mut rec = csv::ByteRecord::new();
+                while let Ok(true) = r.read_byte_record(&mut rec) {
+                    if super::blank_record(&rec) {
+                        continue;
+                    }
+                    n += 1;
+                    let line = j.line0 + rec.position().map(|p| p.line()).unwrap_or(0);
+                    reject_unbound(ev, fc, binds, line);
+                }
+                job = next();
+            }
+            return finish(n, reader);
+        };
+        let ncols = headers.len();
+        let proto = Evidence {
+            tables: ev.tables.iter().map(|(k, t)| (*k, t.part())).collect(),
+            ..Evidence::default()
+        };
+        let file = fc.file.clone();
+        let n = std::thread::scope(|s2| {
+            let (part_tx, part_rx) = sync_channel::<Part>(workers + 1);
+            let file_idx = fc.file_idx;
+            for _ in 0..workers {
+                let part_tx = part_tx.clone();
+                let (bindings, proto, file, next) = (&bindings, &proto, &file, &next);
+                s2.spawn(move || {
+                    while let Some(job) = next() {
+                        let part = work(job, delim, ncols, bindings, binds, proto, file, file_idx);
+                        if part_tx.send(part).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            drop(part_tx);
+            let mut pending: BTreeMap<u64, Part> = BTreeMap::new();
+            // The rest of the first block here, while the workers take the next ones.
+            pending.insert(
+                0,
+                work(
+                    head, delim, ncols, &bindings, binds, &proto, &file, file_idx,
+                ),
+            );
+            let mut want = 0u64;
+            let mut n = 0u64;
+            loop {
+                while let Some(mut part) = pending.remove(&want) {
+                    if part.literal_quote {
+                        // From here on csv decides where records end: read the rest of the
+                        // file (this block and every later one) sequentially.
+                        let line0 = part.line0;
+                        let bytes = std::mem::take(&mut part.bytes);
+                        want += 1;
+                        let mut chain = Chain {
+                            cur: bytes,
+                            pos: 0,
+                            pending: &mut pending,
+                            want: &mut want,
+                            rx: &part_rx,
+                        };
+                        let mut r = csv_reader(&mut chain, delim);
+                        n += csv_rows(&mut r, line0, ncols, &bindings, binds, ev, fc, rejected_ids);
+                        return n;
+                    }
+                    want += 1;
+                    let before = n / PROGRESS_EVERY;
+                    n += part.rows;
+                    let bytes = merge(ev, fc, part, &bindings, rejected_ids);
+                    let _ = free_tx.send(bytes);
+                    if n / PROGRESS_EVERY > before
+                        && let Some(p) = fc.progress
+                    {
+                        p(&fc.file, n, false);
+                    }
+                }
+                match part_rx.recv() {
+                    Ok(p) => {
+                        pending.insert(p.seq, p);
+                    }
+                    Err(_) => break,
+                }
+            }
+            n
+        });
+        finish(n, reader)
+    })
+}
