@@ -11,13 +11,18 @@ use proptest::prelude::*;
 /// (start line, fields) per record.
 type Recs = Vec<(u64, Vec<Vec<u8>>)>;
 
-fn csv_records(input: &[u8], delim: u8) -> Recs {
-    let mut rdr = csv::ReaderBuilder::new()
+/// The reader of `read::read_csv`.
+fn csv_reader(input: &[u8], delim: u8) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .delimiter(delim)
         .terminator(csv::Terminator::Any(b'\n'))
-        .from_reader(input);
+        .from_reader(input)
+}
+
+fn csv_records(input: &[u8], delim: u8) -> Recs {
+    let mut rdr = csv_reader(input, delim);
     let mut rec = csv::ByteRecord::new();
     let mut out = Vec::new();
     while rdr.read_byte_record(&mut rec).unwrap_or(false) {
@@ -331,11 +336,7 @@ fn generated_files_match_csv() {
             continue;
         };
         let (mut want_n, mut want_h) = (0u64, 0xcbf2_9ce4_8422_2325u64);
-        let mut rdr = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .terminator(csv::Terminator::Any(b'\n'))
-            .from_reader(&data[..]);
+        let mut rdr = csv_reader(&data, b',');
         let mut rec = csv::ByteRecord::new();
         while rdr.read_byte_record(&mut rec).unwrap_or(false) {
             want_n += 1;
