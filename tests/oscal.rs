@@ -339,6 +339,54 @@ fn content_matches_the_report() {
     );
 }
 
+/// A control with official text (the shipped FedRAMP text) names its source in its
+/// finding: properties and a link to a back-matter resource with the source's SHA-256.
+#[test]
+fn findings_name_the_source_of_the_official_text() {
+    let (ar, _, _) = demo();
+    let doc = &ar["assessment-results"];
+    let findings = doc["results"][0]["findings"].as_array().unwrap();
+    let ir6 = findings
+        .iter()
+        .find(|f| {
+            f["title"]
+                .as_str()
+                .unwrap()
+                .starts_with("fedramp-rev5 IR-6:")
+        })
+        .expect("finding of fedramp-rev5 IR-6");
+    let prop = |name: &str| {
+        ir6["props"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .map(|p| p["value"].clone())
+    };
+    assert_eq!(prop("official-title").unwrap(), "Incident Reporting");
+    assert_eq!(
+        prop("control-text-source").unwrap(),
+        "FedRAMP Rev 5 Low Baseline, version fedramp2.1.0-oscal1.0.4"
+    );
+    let href = ir6["links"][0]["href"].as_str().unwrap();
+    let res = doc["back-matter"]["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| format!("#{}", r["uuid"].as_str().unwrap()) == href)
+        .expect("the linked resource");
+    let shipped =
+        std::fs::read_to_string(root().join("controls/control-text/fedramp-rev5.yaml")).unwrap();
+    let sha = res["rlinks"][0]["hashes"][0]["value"].as_str().unwrap();
+    assert!(shipped.contains(&format!("sha256: {sha}")), "{res}");
+    // A control without official text has neither.
+    let other = findings
+        .iter()
+        .find(|f| f["title"].as_str().unwrap().starts_with("iso27001-2022 "))
+        .unwrap();
+    assert!(other.get("links").is_none(), "{other}");
+}
+
 #[test]
 fn poam_takes_owner_and_deadline_from_findings() {
     let (_, poam, report) = demo();
