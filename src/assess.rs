@@ -241,6 +241,9 @@ pub struct ControlResult {
     pub waived: u64,
     /// The control waiver applied, if any.
     pub waiver: Option<crate::waivers::WaiverRef>,
+    /// The control's official text, when the catalog has it (`control_text`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub official: Option<crate::catalog::Official>,
 }
 
 /// The whole assessment.
@@ -741,6 +744,7 @@ fn control_result(
         manual: ctl.manual.clone(),
         waived: 0,
         waiver: None,
+        official: ctl.official.clone(),
     };
     c.conclude(results);
     c

@@ -332,8 +332,10 @@ pub struct ImportOscalArgs {
     /// Folder of catalog files.
     #[arg(long, default_value = "controls")]
     controls: PathBuf,
-    /// Write the generated file here (default: standard output). Not a .yaml file
-    /// inside the controls folder: the catalog loader would read it as a catalog file.
+    /// Write the generated file here (default: standard output). A .yaml file in
+    /// the controls folder is a catalog file: the catalog loader attaches its text to
+    /// the framework's controls. When it is there already, it is left out while the
+    /// catalog is read, so a stale file never blocks its own refresh.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
     /// yaml or json.
@@ -349,27 +351,8 @@ pub fn import_oscal(a: &ImportOscalArgs) -> u8 {
         "json" => false,
         other => return usage(&format!("--format `{other}`: use yaml or json")),
     };
-    if let Some(o) = &a.out {
-        let inside = match (
-            std::fs::canonicalize(&a.controls),
-            std::fs::canonicalize(
-                o.parent()
-                    .filter(|p| !p.as_os_str().is_empty())
-                    .unwrap_or(Path::new(".")),
-            ),
-        ) {
-            (Ok(c), Ok(p)) => p.starts_with(c),
-            _ => false,
-        };
-        if inside && o.extension().is_some_and(|e| e == "yaml" || e == "yml") {
-            return usage(&format!(
-                "--out {}: a .yaml file in the controls folder would be read as a catalog file; write it elsewhere, or as .json",
-                o.display()
-            ));
-        }
-    }
     let mut diags = evidentia::diag::Diags::default();
-    let cat = evidentia::catalog::load_dir(&a.controls, &mut diags);
+    let cat = evidentia::catalog::load_dir_except(&a.controls, a.out.as_deref(), &mut diags);
     if diags.has_errors() {
         return print_errors(&diags.finish());
     }
@@ -390,13 +373,12 @@ pub fn import_oscal(a: &ImportOscalArgs) -> u8 {
         Ok(b) => b,
         Err(e) => return usage(&format!("{shown}: cannot read: {e}")),
     };
-    let out_shown = a.out.as_ref().map(|o| o.display().to_string());
-    let imported = match oscal_import::import(&bytes, &shown, &fw.id, &ids, out_shown.as_deref()) {
+    let (imported, licence) = match oscal_import::import(&bytes, &shown, &fw.id, &ids) {
         Ok(x) => x,
         Err(m) => return usage(&m),
     };
     let text = if yaml {
-        match oscal_import::render_yaml(&imported) {
+        match oscal_import::render_yaml(&imported, licence) {
             Ok(t) => t,
             Err(m) => {
                 eprintln!("error[io]: cannot write YAML: {m}");

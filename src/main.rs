@@ -252,14 +252,21 @@ fn catalog(cmd: CatalogCmd) -> u8 {
                 listing::list_text(&cat)
             }
         }
-        CatalogCmd::Show { id, .. } => match listing::show_json(&cat, &id) {
-            Some(v) => pretty(&v),
-            None => {
-                return usage(&format!(
-                    "`{id}` is not a check, framework or framework/control in the catalog"
-                ));
+        CatalogCmd::Show { id, .. } => {
+            let shown = if json {
+                listing::show_json(&cat, &id).map(|v| pretty(&v))
+            } else {
+                listing::show_text(&cat, &id)
+            };
+            match shown {
+                Some(t) => t,
+                None => {
+                    return usage(&format!(
+                        "`{id}` is not a check, framework or framework/control in the catalog"
+                    ));
+                }
             }
-        },
+        }
         CatalogCmd::ImportOscal(_) => return 0,
         CatalogCmd::Crosswalk(_) => {
             if json {

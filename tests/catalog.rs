@@ -25,19 +25,6 @@ fn evidentia(args: &[&str]) -> (i32, String, String) {
     (out.status.code().unwrap_or(-1), stdout, stderr)
 }
 
-/// `evidentia catalog validate` on a fixture's controls: it must fail (exit 2); its stderr.
-fn validate_fails(f: &Fixture) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_evidentia"))
-        .args(["catalog", "validate", "--controls"])
-        .arg(f.controls_dir())
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(!err.contains("panicked"), "{err}");
-    err
-}
-
 fn shipped_listing() -> Value {
     let (code, out, err) = evidentia(&["catalog", "list", "--format", "json"]);
     assert_eq!(code, 0, "{err}");
@@ -131,7 +118,7 @@ fn a_control_without_checks_or_manual_is_an_error_with_file_and_line() {
     f.catalog(
         "frameworks:\n  - id: fw\n    name: F\n    controls:\n      - id: C-1\n        title: Nothing tests me\n",
     );
-    let err = validate_fails(&f);
+    let err = f.validate_fails();
     assert!(err.contains("catalog.yaml:5:"), "{err}");
     assert!(
         err.contains("neither `checks` nor a `manual` declaration"),
@@ -146,7 +133,7 @@ fn catalog_validation_errors_point_at_file_line_and_column() {
         "  - id: late-notice\n    title: T\n    rule: deadline\n    population: { table: incidents }\n    start: declared_at\n    end: resolved_at\n    within: 72 hours\n",
         &["late-notice", "missing-check"],
     ));
-    let err = validate_fails(&f);
+    let err = f.validate_fails();
     // The schema names the bad duration at its own line.
     assert!(err.contains("error[schema-violation]"), "{err}");
     assert!(err.contains("catalog.yaml:8:"), "{err}");
@@ -199,7 +186,7 @@ fn crosswalk_with_an_unknown_control_is_an_error() {
             &["t"]
         )
     ));
-    let err = validate_fails(&f);
+    let err = f.validate_fails();
     assert!(err.contains("error[unknown-control]"), "{err}");
     assert!(err.contains("no control `D-9`"), "{err}");
 }

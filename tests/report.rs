@@ -126,6 +126,34 @@ as_of: 2025-07-01T00:00:00Z
 period: 2025-01-01..2025-06-30
 ";
 
+/// Official text for two controls of fw-a (one tested, one manual), with HTML in it.
+const CONTROL_TEXT: &str = r#"control_text:
+  layout: 1
+  framework: fw-a
+  source:
+    file: catalogs/source-catalog.json
+    sha256: 5f0c1e5d2a8b9c7e6f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e
+    uuid: 6a0e0a8e-1111-4222-8333-944455556666
+    title: Source Catalog <b>bold</b>
+    version: 5.1.1
+    oscal_version: 1.1.2
+    last_modified: "2024-02-13T17:43:49Z"
+  controls:
+    - id: A-1
+      oscal_id: a-1
+      title: Breach Notification
+      statement: |-
+        a. Notify affected customers within [Assignment: 72 hours]; and
+        b. Record the notice.
+          1. Keep <script>x</script> as text.
+      parameters:
+        - { id: a-1_odp.01, label: time period, value: "[Assignment: 72 hours]", value_source: constraint }
+    - id: A-4
+      oscal_id: a-4
+      title: Response Plan
+      statement: Approve the response plan.
+"#;
+
 fn fixture() -> Fixture {
     let f = Fixture::with(
         CATALOG,
@@ -137,6 +165,7 @@ fn fixture() -> Fixture {
             ("waivers.yaml", WAIVERS),
         ],
     );
+    f.catalog_file("text/fw-a.yaml", CONTROL_TEXT.as_bytes());
     std::fs::write(f.root().join("evidentia.yaml"), SETTINGS).unwrap();
     f
 }

@@ -1,10 +1,16 @@
 //! Catalog stage: `controls/*.yaml` -> `Catalog` (checks, frameworks, crosswalks,
-//! calendars).
+//! calendars, and the official text of controls).
 //!
 //! Each file is parsed with locations, validated against the shipped JSON Schema
 //! (`schemas/catalog.schema.json`), deserialised into raw types, then validated as a
 //! whole (ids unique, references resolved, durations, tables and fields known). All
 //! problems are collected with `file:line:col`; only a clean catalog is returned.
+//!
+//! A `control_text` entry (written by `catalog import-oscal`, see [`oscal_import`])
+//! attaches the official title, statement and parameters of a source such as NIST SP
+//! 800-53 or a FedRAMP baseline to controls of a framework, as [`Control::official`].
+//! The hand-written title, objective and reference stay as they are: the official text
+//! is kept beside them, never in their place.
 
 pub mod filter;
 pub mod listing;
@@ -167,6 +173,8 @@ struct RawFile {
     crosswalks: Vec<RawCrosswalk>,
     #[serde(default)]
     calendars: Vec<RawCalendar>,
+    #[serde(default)]
+    control_text: Option<oscal_import::Imported>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -298,6 +306,33 @@ pub struct Control {
     pub checks: Vec<String>,
     /// What a person attests, for manual controls.
     pub manual: Option<String>,
+    /// The official text, from a `control_text` entry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub official: Option<Official>,
+}
+
+/// A control's official text (title, statement, parameters) and where it came from.
+#[derive(Debug, Clone, Serialize)]
+pub struct Official {
+    /// The control's id in the source (e.g. `ir-6`).
+    pub oscal_id: String,
+    /// Official title.
+    pub title: String,
+    /// Statement, parameters filled in.
+    pub statement: String,
+    /// Parameters with their values.
+    pub parameters: Vec<oscal_import::Param>,
+    /// The OSCAL source (file, SHA-256, title, version, dates).
+    pub source: oscal_import::Source,
+    /// The catalog file and line of the `control_text` entry.
+    pub origin: Origin,
+}
+
+impl Official {
+    /// "<source title>, version <version>", for report headings.
+    pub fn source_label(&self) -> String {
+        format!("{}, version {}", self.source.title, self.source.version)
+    }
 }
 
 /// A validated framework.
@@ -445,8 +480,17 @@ impl CompileCtx<'_> {
 
 /// Load every `*.yaml` / `*.yml` file under `dir` (sorted, recursively).
 pub fn load_dir(dir: &Path, diags: &mut Diags) -> Catalog {
+    load_dir_except(dir, None, diags)
+}
+
+/// [`load_dir`] leaving out one file (`catalog import-oscal --out` refreshing a
+/// control-text file that is inside the controls folder).
+pub fn load_dir_except(dir: &Path, skip: Option<&Path>, diags: &mut Diags) -> Catalog {
     let mut files = Vec::new();
     collect_yaml(dir, &mut files, diags);
+    if let Some(skip) = skip.and_then(|p| std::fs::canonicalize(p).ok()) {
+        files.retain(|f| std::fs::canonicalize(f).ok().as_ref() != Some(&skip));
+    }
     files.sort();
     if files.is_empty() && !diags.has_errors() {
         diags.push(Diagnostic::error(
@@ -777,6 +821,7 @@ pub fn load_texts(texts: &[(String, String, String)], diags: &mut Diags) -> Cata
                     reference: c.reference.clone(),
                     checks: c.checks.clone(),
                     manual: c.manual.as_ref().map(|m| m.attest.clone()),
+                    official: None,
                 });
             }
             cat.frameworks.push(Framework {
@@ -790,6 +835,11 @@ pub fn load_texts(texts: &[(String, String, String)], diags: &mut Diags) -> Cata
         }
     }
     cat.frameworks.sort_by(|a, b| a.id.cmp(&b.id));
+    for (file, doc, raw) in &parsed {
+        if let Some(t) = &raw.control_text {
+            attach_text(&mut cat.frameworks, t, file, doc, diags);
+        }
+    }
     // Crosswalks.
     for (file, doc, raw) in &parsed {
         for (i, x) in raw.crosswalks.iter().enumerate() {
@@ -842,4 +892,85 @@ pub fn load_texts(texts: &[(String, String, String)], diags: &mut Diags) -> Cata
         }
     }
     cat
+}
+
+/// Attach a `control_text` entry to the controls of its framework: an unknown
+/// framework or control, or a second text for one control, is an error at the entry.
+fn attach_text(
+    frameworks: &mut [Framework],
+    t: &oscal_import::Imported,
+    file: &str,
+    doc: &Doc,
+    diags: &mut Diags,
+) {
+    let mut err = |code: Code, ptr: &str, msg: String| {
+        let at = doc.locate(ptr);
+        diags.push(Diagnostic::error(code, file, msg).at(at.line, at.col));
+    };
+    let Some(fw) = frameworks.iter_mut().find(|f| f.id == t.framework) else {
+        let known: Vec<&str> = frameworks.iter().map(|f| f.id.as_str()).collect();
+        err(
+            Code::UnknownFramework,
+            "/control_text/framework",
+            format!(
+                "control text names unknown framework `{}` (frameworks: {})",
+                t.framework,
+                known.join(", ")
+            ),
+        );
+        return;
+    };
+    let texted: BTreeSet<&str> = t.controls.iter().map(|c| c.id.as_str()).collect();
+    for (j, id) in t.not_found.iter().enumerate() {
+        let ptr = format!("/control_text/not_found/{j}");
+        if !fw.controls.iter().any(|c| &c.id == id) {
+            err(
+                Code::UnknownControl,
+                &ptr,
+                format!("framework `{}` has no control `{id}`", fw.id),
+            );
+        } else if texted.contains(id.as_str()) {
+            err(
+                Code::BadValue,
+                &ptr,
+                format!("control `{id}` is listed under `not_found` and has text under `controls`"),
+            );
+        }
+    }
+    for (j, ct) in t.controls.iter().enumerate() {
+        let ptr = format!("/control_text/controls/{j}/id");
+        let Some(ctl) = fw.controls.iter_mut().find(|c| c.id == ct.id) else {
+            err(
+                Code::UnknownControl,
+                &ptr,
+                format!(
+                    "framework `{}` has no control `{}` (official text from {} {})",
+                    fw.id, ct.id, t.source.title, t.source.version
+                ),
+            );
+            continue;
+        };
+        if let Some(o) = &ctl.official {
+            err(
+                Code::DuplicateId,
+                &ptr,
+                format!(
+                    "official text of `{}/{}` is already given at {}:{}",
+                    fw.id, ct.id, o.origin.file, o.origin.line
+                ),
+            );
+            continue;
+        }
+        ctl.official = Some(Official {
+            oscal_id: ct.oscal_id.clone(),
+            title: ct.title.clone(),
+            statement: ct.statement.clone(),
+            parameters: ct.parameters.clone(),
+            source: t.source.clone(),
+            origin: Origin {
+                file: file.to_string(),
+                line: doc.locate(&format!("/control_text/controls/{j}")).line,
+            },
+        });
+    }
 }

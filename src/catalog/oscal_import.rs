@@ -4,23 +4,31 @@
 //! with the source file, its SHA-256, version and last-modified date, so the text can
 //! be refreshed when the source changes. Part of the catalog stage.
 //!
-//! The result is a generated file of its own (see docs/auditor-workflow.md); it never
-//! rewrites the hand-written framework file. Statements are rendered the way NIST
-//! renders them: item labels (`a.`, `1.`) before the prose, and each parameter
-//! insertion replaced by its value (`values`), the constraint a profile sets on it
-//! (FedRAMP's values), its choices (`[Selection: ...]`), or
-//! `[Assignment: organization-defined <label>]`.
+//! The result is a catalog file of its own with one top-level key, `control_text`
+//! (the same types, [`Imported`], are written here and read back by the catalog
+//! loader, so what the import writes is what the loader accepts); it never rewrites
+//! the hand-written framework file. Its bytes depend only on the source's bytes, the
+//! source path as given, the framework id and the framework's control ids: a re-run
+//! on the same source writes the same file (refresh = re-run).
+//!
+//! Statements are rendered the way NIST renders them: item labels (`a.`, `1.`) before
+//! the prose, and each parameter insertion replaced by its value (`values`), the
+//! constraint a profile sets on it (FedRAMP's values), its choices
+//! (`[Selection: ...]`), or `[Assignment: organization-defined <label>]`. One repair
+//! of the source text: FedRAMP's JSON editions carry quotes escaped twice (`\"` where
+//! the XML edition of the same version has `"`); the backslash is dropped.
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// Layout version of the generated file.
 pub const LAYOUT: u32 = 1;
 
 /// Where the text came from.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
 pub struct Source {
     /// The file read, as given.
     pub file: String,
@@ -37,26 +45,31 @@ pub struct Source {
     /// `metadata.last-modified`.
     pub last_modified: String,
     /// `metadata.published`, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub published: Option<String>,
 }
 
 /// A parameter of a control.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
 pub struct Param {
     /// Parameter id (e.g. `ir-06_odp.01`).
     pub id: String,
     /// Label (e.g. `time period`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
     /// The value rendered in the statement.
     pub value: String,
     /// Where the value comes from: `values`, `constraint`, `select` or `unassigned`.
     pub value_source: String,
     /// What the organisation must define (the parameter's guideline).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guideline: Option<String>,
 }
 
 /// One control's official text.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
 pub struct ControlText {
     /// Our control id.
     pub id: String,
@@ -67,23 +80,28 @@ pub struct ControlText {
     /// The statement, parameters filled in.
     pub statement: String,
     /// Parameters in the control's order.
+    #[serde(default)]
     pub parameters: Vec<Param>,
 }
 
-/// The generated file's content, written under one top-level key `control_text`.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+/// The generated file's content, written under one top-level key `control_text`
+/// and read back by the catalog loader (`schemas/catalog.schema.json`, `$defs/controlText`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
 pub struct Imported {
-    /// Layout version.
+    /// Layout version ([`LAYOUT`]).
     pub layout: u32,
     /// Our framework id.
     pub framework: String,
-    /// The command that refreshes this file.
+    /// The command that refreshes this file (add `--out` and the file's path).
+    #[serde(default)]
     pub refresh: String,
     /// The OSCAL source.
     pub source: Source,
     /// Controls found, in our framework's order.
     pub controls: Vec<ControlText>,
     /// Our controls the source does not contain.
+    #[serde(default)]
     pub not_found: Vec<String>,
 }
 
@@ -215,6 +233,11 @@ fn render_part(
     }
 }
 
+/// Undo the double escaping of quotes in FedRAMP's JSON editions (`\"` -> `"`).
+fn tidy(x: &str) -> String {
+    x.replace("\\\"", "\"")
+}
+
 fn control_text(our_id: &str, c: &Value) -> ControlText {
     let params: BTreeMap<String, &Value> =
         arr(&c["params"]).iter().map(|p| (s(&p["id"]), p)).collect();
@@ -234,8 +257,8 @@ fn control_text(our_id: &str, c: &Value) -> ControlText {
             let (value, source) = param_value(p, &params, 0);
             Param {
                 id: s(&p["id"]),
-                label: p["label"].as_str().map(String::from),
-                value,
+                label: p["label"].as_str().map(tidy),
+                value: tidy(&value),
                 value_source: source.to_string(),
                 guideline: {
                     let g: Vec<String> = arr(&p["guidelines"])
@@ -243,7 +266,7 @@ fn control_text(our_id: &str, c: &Value) -> ControlText {
                         .map(|g| s(&g["prose"]))
                         .filter(|x| !x.is_empty())
                         .collect();
-                    (!g.is_empty()).then(|| g.join(" "))
+                    (!g.is_empty()).then(|| tidy(&g.join(" ")))
                 },
             }
         })
@@ -251,22 +274,36 @@ fn control_text(our_id: &str, c: &Value) -> ControlText {
     ControlText {
         id: our_id.to_string(),
         oscal_id: s(&c["id"]),
-        title: s(&c["title"]),
-        statement: lines.join("\n"),
+        title: tidy(&s(&c["title"])),
+        statement: tidy(&lines.join("\n")),
         parameters,
     }
 }
 
+/// Whether the catalog's publisher is NIST or FedRAMP (US-government works: public
+/// domain, released under CC0), from `metadata.parties`.
+fn us_government(md: &Value) -> bool {
+    const MARKS: [&str; 4] = [
+        "nist.gov",
+        "national institute of standards and technology",
+        "fedramp.gov",
+        "federal risk and authorization management program",
+    ];
+    arr(&md["parties"]).iter().any(|p| {
+        let text = p.to_string().to_lowercase();
+        MARKS.iter().any(|m| text.contains(m))
+    })
+}
+
 /// Import the text of `controls` (our ids, in our order) from an OSCAL catalog's
-/// bytes. `file` is the path as given and `out` the file the result goes to (both
-/// recorded in the refresh command).
+/// bytes. `file` is the path as given (recorded in the source and in the refresh
+/// command). Also returns the licence note for the generated file's header.
 pub fn import(
     bytes: &[u8],
     file: &str,
     framework: &str,
     controls: &[String],
-    out: Option<&str>,
-) -> Result<Imported, String> {
+) -> Result<(Imported, &'static str), String> {
     let trimmed = bytes
         .iter()
         .position(|b| !b.is_ascii_whitespace())
@@ -312,20 +349,22 @@ pub fn import(
             None => not_found.push(id.clone()),
         }
     }
-    Ok(Imported {
-        layout: LAYOUT,
-        framework: framework.to_string(),
-        refresh: format!(
-            "evidentia catalog import-oscal {file} --framework {framework}{}",
-            match out {
-                Some(o) => format!(" --out {o}"),
-                None => " > FILE".to_string(),
-            }
-        ),
-        source,
-        controls: found,
-        not_found,
-    })
+    let licence = if us_government(md) {
+        "The text is a work of the US government (NIST, FedRAMP): public domain in the United States, released under CC0."
+    } else {
+        "The text is the source publisher's: check its terms before shipping this file."
+    };
+    Ok((
+        Imported {
+            layout: LAYOUT,
+            framework: framework.to_string(),
+            refresh: format!("evidentia catalog import-oscal {file} --framework {framework}"),
+            source,
+            controls: found,
+            not_found,
+        },
+        licence,
+    ))
 }
 
 /// The document written: `{ control_text: ... }`.
@@ -334,13 +373,30 @@ struct Doc<'a> {
     control_text: &'a Imported,
 }
 
-/// The generated file as YAML, with a header saying it is generated.
-pub fn render_yaml(x: &Imported) -> Result<String, String> {
+/// The generated file as YAML (a catalog file), with a header saying it is
+/// generated, where from, under which terms, and how to refresh it.
+pub fn render_yaml(x: &Imported, licence: &str) -> Result<String, String> {
     let body = serde_saphyr::to_string(&Doc { control_text: x }).map_err(|e| e.to_string())?;
     Ok(format!(
-        "# Generated by `evidentia catalog import-oscal` from {} ({} {}, last modified {}).\n# Do not edit: re-run the command in `refresh` to update it from the source.\n{body}",
-        x.source.file, x.source.title, x.source.version, x.source.last_modified
+        "# yaml-language-server: $schema=../../schemas/catalog.schema.json\n\
+         # Official control text of framework `{fw}`, generated by `evidentia catalog import-oscal`\n\
+         # from {file}\n\
+         # ({title}, version {version}, last modified {modified}).\n\
+         # {licence}\n\
+         # Do not edit by hand. To refresh it from the source (a new version of it), run the\n\
+         # command in `refresh` with `--out` and this file's path, then review the diff\n\
+         # (docs/auditor-workflow.md).\n{body}",
+        fw = x.framework,
+        file = one_line(&x.source.file),
+        title = one_line(&x.source.title),
+        version = one_line(&x.source.version),
+        modified = one_line(&x.source.last_modified),
     ))
+}
+
+/// A value for a comment line: line breaks become spaces.
+fn one_line(x: &str) -> String {
+    x.split(['\n', '\r']).collect::<Vec<_>>().join(" ")
 }
 
 /// The generated file as pretty JSON (keys sorted).
@@ -373,12 +429,11 @@ mod tests {
           "controls": [{"id": "ir-6.1", "title": "Automated Reporting", "parts": []}]
         }]}]}});
         let bytes = serde_json::to_vec(&cat).unwrap();
-        let x = import(
+        let (x, licence) = import(
             &bytes,
             "c.json",
             "fw",
             &["IR-6".into(), "IR-6(1)".into(), "IR-9".into()],
-            None,
         )
         .unwrap();
         assert_eq!(x.controls.len(), 2);
@@ -389,12 +444,82 @@ mod tests {
         assert_eq!(x.controls[0].parameters[0].value_source, "constraint");
         assert_eq!(x.controls[1].oscal_id, "ir-6.1");
         assert_eq!(x.not_found, vec!["IR-9".to_string()]);
-        assert!(
-            render_yaml(&x)
-                .unwrap()
-                .contains("control_text:\n  layout: 1")
-        );
-        assert!(import(b"<catalog/>", "c.xml", "fw", &[], None).is_err());
-        assert!(import(br#"{"profile": {}}"#, "p.json", "fw", &[], None).is_err());
+        assert!(licence.contains("check its terms"), "{licence}");
+        let yaml = render_yaml(&x, licence).unwrap();
+        assert!(yaml.contains("control_text:\n  layout: 1"), "{yaml}");
+        assert!(import(b"<catalog/>", "c.xml", "fw", &[]).is_err());
+        assert!(import(br#"{"profile": {}}"#, "p.json", "fw", &[]).is_err());
+    }
+
+    /// What the import writes, the catalog loader reads back unchanged, whatever the
+    /// text holds (YAML-significant words and characters, numbers, blank lines, edge
+    /// spaces, line breaks in a title).
+    #[test]
+    fn the_yaml_written_reads_back_as_written() {
+        let tricky = [
+            "true",
+            "null",
+            "~",
+            "1.0",
+            "0123",
+            "1e5",
+            "yes",
+            "- a",
+            "a: b",
+            "# c",
+            " lead",
+            "trail ",
+            "x\n\n  y\n",
+            "tab\tend",
+            "quote \" and \\",
+            "{a}",
+            "[b]",
+            "'s'",
+            "\u{a0}nbsp",
+            "",
+        ];
+        let params = tricky
+            .iter()
+            .enumerate()
+            .map(|(i, t)| Param {
+                id: format!("p{i}"),
+                label: Some(t.to_string()),
+                value: t.to_string(),
+                value_source: "values".into(),
+                guideline: (i % 2 == 0).then(|| format!("{t}\n{t}")),
+            })
+            .collect();
+        let x = Imported {
+            layout: LAYOUT,
+            framework: "fw".into(),
+            refresh: "evidentia catalog import-oscal a.json --framework fw".into(),
+            source: Source {
+                file: "dir/a b.json".into(),
+                sha256: "0123456789".repeat(6) + "0123",
+                uuid: "1".into(),
+                title: "Title\nwith a break".into(),
+                version: "5.1".into(),
+                oscal_version: "1.1.2".into(),
+                last_modified: "2024-02-13T17:43:49Z".into(),
+                published: None,
+            },
+            controls: vec![ControlText {
+                id: "C-1".into(),
+                oscal_id: "c-1".into(),
+                title: "yes".into(),
+                statement: tricky.join("\n"),
+                parameters: params,
+            }],
+            not_found: vec!["null".into()],
+        };
+        let yaml = render_yaml(&x, "licence").unwrap();
+        let doc = crate::yaml::Doc::parse(&yaml).unwrap();
+        let back: Doc2 = serde_json::from_value(doc.value.clone()).unwrap();
+        assert_eq!(back.control_text, x, "{yaml}");
+    }
+
+    #[derive(Deserialize)]
+    struct Doc2 {
+        control_text: Imported,
     }
 }

@@ -5,6 +5,7 @@
 //! the fields some check reads are materialised (the projection), so text no check
 //! reads is never kept in memory.
 
+pub mod csvscan;
 mod latest;
 pub mod presets;
 pub mod read;

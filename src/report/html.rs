@@ -86,6 +86,39 @@ struct ControlView {
     result: String,
     waiver: String,
     rows: Vec<TestRow>,
+    official: Option<OfficialView>,
+}
+
+/// A control's official text ("Official text (source, version)").
+struct OfficialView {
+    source: String,
+    oscal_id: String,
+    title: String,
+    statement: String,
+    /// (id and label, value)
+    params: Vec<(String, String)>,
+}
+
+impl OfficialView {
+    fn new(o: &crate::catalog::Official) -> OfficialView {
+        OfficialView {
+            source: o.source_label(),
+            oscal_id: o.oscal_id.clone(),
+            title: o.title.clone(),
+            statement: o.statement.clone(),
+            params: o
+                .parameters
+                .iter()
+                .map(|p| {
+                    let name = match &p.label {
+                        Some(l) => format!("{} ({l})", p.id),
+                        None => p.id.clone(),
+                    };
+                    (name, p.value.clone())
+                })
+                .collect(),
+        }
+    }
 }
 
 struct TestRow {
@@ -446,6 +479,7 @@ fn build(a: &Assessment, gate: &Gate) -> Page {
                                 format!("Management response: {} {}", w.response, waiver_note(w))
                             })
                             .unwrap_or_default(),
+                        official: c.official.as_ref().map(OfficialView::new),
                         rows: if c.checks.is_empty() {
                             vec![TestRow {
                                 check_id: String::new(),

@@ -10,13 +10,15 @@
 //!   by a check (manual controls are named in the result's remarks, not reviewed);
 //! - one `finding` per control: `target.status.state` is `satisfied` for an effective
 //!   control and `not-satisfied` otherwise (exceptions, not tested, error), with the
-//!   evidentia status in a property;
+//!   evidentia status in a property; a control with official text (`control_text`)
+//!   names its official title and source in properties and links to the source's
+//!   resource;
 //! - one `observation` per check (method TEST, the population's input files as
 //!   subjects) and one per exception (the record as subject, `relevant-evidence`
 //!   naming the export file and line or JSON pointer);
 //! - `back-matter`: one resource per export file and catalog file with its SHA-256,
-//!   one per record named as a subject, and the catalog as the assessment plan that
-//!   `import-ap` points to.
+//!   one per record named as a subject, one per OSCAL source of official control
+//!   text, and the catalog as the assessment plan that `import-ap` points to.
 //!
 //! Determinism: every UUID is a version-5 UUID (RFC 4122, SHA-1 name-based) in the
 //! namespace [`namespace`] over a stable name (`kind` and identifying strings joined
@@ -273,6 +275,8 @@ struct Builder<'a> {
     input_res: BTreeMap<String, String>,
     /// Per (table, record id): resource UUID, and the resource itself.
     record_res: BTreeMap<(String, String), (String, Value)>,
+    /// Per control-text source (file, SHA-256): resource UUID.
+    text_res: BTreeMap<(String, String), String>,
     resources: Vec<Value>,
     tool_uuid: String,
 }
@@ -285,6 +289,7 @@ impl<'a> Builder<'a> {
             as_of: a.as_of.to_string(),
             input_res: BTreeMap::new(),
             record_res: BTreeMap::new(),
+            text_res: BTreeMap::new(),
             resources: Vec::new(),
             tool_uuid: String::new(),
         };
@@ -362,6 +367,47 @@ impl<'a> Builder<'a> {
             ("props", json!(p)),
         ]));
         plan
+    }
+
+    /// The back-matter resource of the OSCAL source a control's official text comes
+    /// from (one per source file and SHA-256).
+    fn text_source(&mut self, o: &crate::catalog::Official) -> String {
+        let src = &o.source;
+        let key = (src.file.clone(), src.sha256.clone());
+        if let Some(u) = self.text_res.get(&key) {
+            return u.clone();
+        }
+        let u = self
+            .ids
+            .get(&["control-text-source", &src.file, &src.sha256]);
+        self.resources.push(obj(vec![
+            ("uuid", json!(u)),
+            ("title", json!(format!("Control text source: {}", o.source_label()))),
+            (
+                "description",
+                json!(format!(
+                    "The OSCAL catalog the official title, statement and parameters of the controls were taken from (evidentia catalog import-oscal), imported into the catalog file {}.",
+                    o.origin.file
+                )),
+            ),
+            (
+                "props",
+                json!(props(&[
+                    ("resource-kind", "control-text-source".into()),
+                    ("source-uuid", src.uuid.clone()),
+                    ("version", src.version.clone()),
+                    ("oscal-version", src.oscal_version.clone()),
+                    ("last-modified", src.last_modified.clone()),
+                    ("published", src.published.clone().unwrap_or_default()),
+                ])),
+            ),
+            (
+                "rlinks",
+                json!([{ "href": uri_path(&src.file), "hashes": [{ "algorithm": "SHA-256", "value": src.sha256 }] }]),
+            ),
+        ]));
+        self.text_res.insert(key, u.clone());
+        u
     }
 
     /// The back-matter resource of a record named as a subject.
@@ -736,6 +782,19 @@ pub fn assessment_results(a: &Assessment, gate: &Gate) -> Value {
             let fu = b
                 .ids
                 .get(&["finding", &scope_key, &start, &end, fid, &c.id]);
+            // The official text's source: a property and a link to its resource.
+            let (official_title, text_source, links) = match &c.official {
+                Some(o) => (
+                    o.title.clone(),
+                    o.source_label(),
+                    vec![json!({
+                        "href": format!("#{}", b.text_source(o)),
+                        "rel": "reference",
+                        "text": format!("Official text of {}: {}", o.oscal_id, o.source_label()),
+                    })],
+                ),
+                None => Default::default(),
+            };
             findings.push(obj(vec![
                 ("uuid", json!(fu)),
                 ("title", json!(format!("{fid} {}: {}", c.id, c.title))),
@@ -750,8 +809,11 @@ pub fn assessment_results(a: &Assessment, gate: &Gate) -> Value {
                         ("population", c.population.to_string()),
                         ("exceptions", c.exceptions.to_string()),
                         ("waived", c.waived.to_string()),
+                        ("official-title", official_title),
+                        ("control-text-source", text_source),
                     ])),
                 ),
+                ("links", json!(links)),
                 ("origins", b.tool_origin()),
                 (
                     "target",

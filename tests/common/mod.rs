@@ -96,6 +96,20 @@ impl Fixture {
         self
     }
 
+    /// `evidentia catalog validate` on the fixture's controls: it must fail (exit 2,
+    /// no panic); its stderr.
+    pub fn validate_fails(&self) -> String {
+        let out = Command::new(env!("CARGO_BIN_EXE_evidentia"))
+            .args(["catalog", "validate", "--controls"])
+            .arg(self.controls_dir())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+        err
+    }
+
     /// Write `evidence/sources.yaml`.
     pub fn sources(&self, text: &str) -> &Fixture {
         self.export_bytes("sources.yaml", text.as_bytes())
