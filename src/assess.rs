@@ -383,17 +383,43 @@ pub fn assess(cat: &Catalog, ev: &Evidence, scope: &Scope) -> Assessment {
     };
     // Checks are independent: they run on every core, and their results and warnings
     // are put back in catalog order, so the outcome does not depend on the threads.
-    let run = |c: &&Check| {
+    // A large population is cut into stretches of rows evaluated apart; the stretches
+    // of a check are joined in row order, as one pass would have produced them.
+    let mut tasks: Vec<(usize, Option<std::ops::Range<u32>>)> = Vec::new();
+    for (i, c) in checks.iter().enumerate() {
+        let sampled = scope.sample.as_ref().is_some_and(|s| s.data.check == c.id);
+        let n = ev.table(c.table.name).map_or(0, |t| t.len()) as u32;
+        if sampled || c.rule.aggregate() || n < 2 * STRETCH {
+            tasks.push((i, None));
+        } else {
+            let mut a = 0;
+            while a < n {
+                let b = n.min(a + STRETCH);
+                tasks.push((i, Some(a..b)));
+                a = b;
+            }
+        }
+    }
+    let run = |&(i, ref rows): &(usize, Option<std::ops::Range<u32>>)| {
+        let c = checks.get(i).copied()?;
         let sample = scope.sample.as_ref().filter(|s| s.data.check == c.id);
         let mut w = Vec::new();
-        let r = run_check(c, &ctx, sample, &mut w);
-        (r, w)
+        let r = run_check(c, &ctx, sample, rows.clone(), &mut w);
+        Some((i, r, w))
     };
     let mut warnings = Vec::new();
-    let mut results = Vec::new();
-    for (r, w) in par_map(&checks, run) {
-        results.push(r);
+    let mut results: Vec<CheckResult> = Vec::new();
+    let mut last = usize::MAX;
+    for (i, r, w) in par_map(&tasks, run).into_iter().flatten() {
         warnings.extend(w);
+        match results.last_mut() {
+            Some(prev) if i == last => prev.join(r),
+            _ => results.push(r),
+        }
+        last = i;
+    }
+    for (r, c) in results.iter_mut().zip(&checks) {
+        finish_check(r, c, ev);
     }
     // One warning per unmapped field, naming the checks that read it.
     let mut unmapped: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -490,10 +516,16 @@ pub fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec
     done.into_iter().map(|(_, r)| r).collect()
 }
 
+/// Rows per stretch when a check's population is evaluated in parallel.
+const STRETCH: u32 = 1 << 16;
+
+/// Evaluate a check on its population (or on the stretch `rows` of it). The rejected
+/// records and the order of the records are added by `finish_check`, once.
 fn run_check(
     c: &Check,
     ctx: &EvalCtx<'_>,
     sample: Option<&crate::sample::Sample>,
+    rows: Option<std::ops::Range<u32>>,
     warnings: &mut Vec<Diagnostic>,
 ) -> CheckResult {
     let mut r = CheckResult {
@@ -526,7 +558,9 @@ fn run_check(
         ));
         return r;
     };
-    // Fields this check reads that no source provides.
+    let first = rows.as_ref().is_none_or(|r| r.start == 0);
+    let rows = rows.unwrap_or(0..t.len() as u32);
+    // Fields this check reads that no source provides (said once, by the first stretch).
     let mut n = Needs::new();
     c.rule.needs(c.table, &mut n);
     if let Some(f) = &c.filter {
@@ -534,7 +568,7 @@ fn run_check(
         f.fields(&mut v);
         n.entry(c.table.name).or_default().extend(v);
     }
-    for (tn, fields) in &n {
+    for (tn, fields) in n.iter().filter(|_| first) {
         let Some(tt) = ctx.ev.table(tn) else {
             if *tn != c.table.name {
                 warnings.push(Diagnostic::warning(
@@ -560,8 +594,8 @@ fn run_check(
     let mut outs: Vec<Outcome> = Vec::new();
     let mut sampling = sample.map(crate::sample::Sampling::new);
     let aggregate = c.rule.aggregate();
-    let mut rows = Vec::new();
-    for row in 0..t.len() as u32 {
+    let mut agg_rows = Vec::new();
+    for row in rows {
         // Rules that judge the population as a whole (periodic, coverage, attested) see
         // records from before the period too: the last review before the period start
         // is what the first stretch is measured from. They apply the window themselves.
@@ -575,7 +609,7 @@ fn run_check(
             continue;
         }
         if aggregate {
-            rows.push(row);
+            agg_rows.push(row);
             continue;
         }
         // Outcomes are tallied as they come: memory holds only non-passing records.
@@ -591,7 +625,7 @@ fn run_check(
         }
     }
     if aggregate {
-        c.rule.evaluate_all(ctx, t, &rows, &mut outs);
+        c.rule.evaluate_all(ctx, t, &agg_rows, &mut outs);
         for o in outs.drain(..) {
             tally(&mut r, c, ctx, o);
         }
@@ -602,6 +636,40 @@ fn run_check(
             warnings.push(Diagnostic::warning(Code::BadValue, info.file.clone(), m));
         }
         r.sample = Some(info);
+    }
+    r
+}
+
+impl CheckResult {
+    /// Take in the result of the next stretch of the same check's population.
+    fn join(&mut self, o: CheckResult) {
+        self.population += o.population;
+        self.passed += o.passed;
+        self.exceptions_count += o.exceptions_count;
+        self.not_evaluable += o.not_evaluable;
+        self.rejected += o.rejected;
+        self.waived += o.waived;
+        self.pending += o.pending;
+        self.at_risk += o.at_risk;
+        if self.error.is_none() {
+            self.error = o.error;
+        }
+        self.records.extend(o.records);
+        self.elapsed.extend(o.elapsed);
+        if self.limit.is_none() {
+            self.limit = o.limit;
+        }
+        if self.sample.is_none() {
+            self.sample = o.sample;
+        }
+    }
+}
+
+/// Add the rejected records that could have entered the check, and put its records in
+/// order.
+fn finish_check(r: &mut CheckResult, c: &Check, ev: &Evidence) {
+    if r.error.is_some() {
+        return;
     }
     // Rejected records of the tables whose records the check judges (its population,
     // or the related records an each-linked check reaches) are exceptions: they could
@@ -616,8 +684,7 @@ fn run_check(
     }
     read_tables.sort_unstable();
     read_tables.dedup();
-    for rj in ctx
-        .ev
+    for rj in ev
         .rejected
         .iter()
         .filter(|x| read_tables.contains(&x.table.as_str()))
@@ -648,7 +715,6 @@ fn run_check(
             &b.pointer,
         ))
     });
-    r
 }
 
 /// Count one outcome into a check result, keeping the record when it does not pass.

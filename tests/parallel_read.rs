@@ -3,6 +3,7 @@
 //! read tricky generated exports sequentially and in parallel with many block sizes
 //! (through the `EVIDENTIA_PARALLEL_READ=MIN,BLOCK` knob) and require the same exit
 //! code, the same diagnostics and byte-identical reports.
+#![allow(clippy::unwrap_used)]
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

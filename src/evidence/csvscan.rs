@@ -221,6 +221,8 @@ pub struct Scanner {
     line: u64,
     /// Blank lines skipped since the last record, counted once the next record ends.
     skipped: u64,
+    /// Blank lines skipped just before the record last returned.
+    blank_before: u64,
     anomaly: bool,
     incomplete: bool,
 }
@@ -233,6 +235,7 @@ impl Scanner {
             delim,
             line: 1,
             skipped: 0,
+            blank_before: 0,
             anomaly: false,
             incomplete: false,
         }
@@ -249,6 +252,13 @@ impl Scanner {
     /// The line csv would report for the next record.
     pub fn line(&self) -> u64 {
         self.line
+    }
+
+    /// Blank lines skipped just before the record last returned: its line in the file
+    /// (what an editor shows) is the line returned plus these, where csv does not count
+    /// them.
+    pub fn blank_lines_before(&self) -> u64 {
+        self.blank_before
     }
 
     /// Has some record held a quote that csv_core reads as an ordinary byte (a `"` in an
@@ -324,6 +334,7 @@ impl Scanner {
         }
         let line = self.line;
         let mut nl = std::mem::take(&mut self.skipped);
+        let blank_before = nl;
         rec.start = p;
         let d = self.delim;
         // Each turn reads one field starting at `p` (`p <= n`); `terminated` is set when
@@ -443,6 +454,7 @@ impl Scanner {
         rec.end = p;
         *pos = p;
         self.line += nl;
+        self.blank_before = blank_before;
         Some(line)
     }
 }

@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use serde_json::Value as J;
 use sha2::{Digest, Sha256};
 
+use super::csvscan::{Record, Scanner, bom_len};
 use super::sources::{ColumnSpec, Format, TableSource};
 use super::tables::{Kind, TableDef};
 use super::{Evidence, Input, Loc, Owned, Rejected, Table, Value};
@@ -607,76 +608,41 @@ enum Cell<'a> {
     Many(Vec<Cow<'a, str>>),
 }
 
-/// The csv reader with our settings: records end at `\n` only (with the crate's CRLF
-/// mode the line of a record after a CRLF is counted one short); a `\r` before the `\n`
-/// stays on the last field and is stripped there (`last_field`).
-fn csv_reader<R: Read>(reader: R, delim: u8) -> csv::Reader<R> {
-    csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delim)
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_reader(reader)
-}
-
-/// Read the header row; `None` (with a diagnostic) when there is none.
-fn csv_header<R: Read>(
-    rdr: &mut csv::Reader<R>,
-    rec: &mut csv::ByteRecord,
-    fc: &mut FileCtx<'_>,
-) -> Option<Vec<String>> {
-    match rdr.read_byte_record(rec) {
-        Ok(true) => {
-            let mut hs = Vec::new();
-            let last = rec.len().saturating_sub(1);
-            for (i, h) in rec.iter().enumerate() {
-                let h = if i == 0 {
-                    h.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(h)
-                } else {
-                    h
-                };
-                let h = if i == last {
-                    h.strip_suffix(b"\r").unwrap_or(h)
-                } else {
-                    h
-                };
-                match std::str::from_utf8(h) {
-                    Ok(s) => hs.push(s.to_string()),
-                    Err(_) => {
-                        fc.diags.push(
-                            Diagnostic::error(
-                                Code::InvalidUtf8,
-                                &fc.file,
-                                format!("header column {} is not valid UTF-8", i + 1),
-                            )
-                            .at(1, 0),
-                        );
-                        hs.push(String::from_utf8_lossy(h).into_owned());
-                    }
-                }
+/// The header names from the first record (a `\r` before the `\n` is dropped).
+fn csv_header(rec: &Record<'_>, fc: &mut FileCtx<'_>) -> Vec<String> {
+    let mut hs = Vec::new();
+    let last = rec.len().saturating_sub(1);
+    for (i, h) in rec.iter().enumerate() {
+        let h = if i == last {
+            h.strip_suffix(b"\r").unwrap_or(h)
+        } else {
+            h
+        };
+        match std::str::from_utf8(h) {
+            Ok(s) => hs.push(s.to_string()),
+            Err(_) => {
+                fc.diags.push(
+                    Diagnostic::error(
+                        Code::InvalidUtf8,
+                        &fc.file,
+                        format!("header column {} is not valid UTF-8", i + 1),
+                    )
+                    .at(1, 0),
+                );
+                hs.push(String::from_utf8_lossy(h).into_owned());
             }
-            Some(hs)
-        }
-        Ok(false) => {
-            fc.diags.push(Diagnostic::error(
-                Code::EmptyFile,
-                &fc.file,
-                "the file is empty: a CSV export needs a header row",
-            ));
-            None
-        }
-        Err(e) => {
-            fc.diags.push(
-                Diagnostic::error(
-                    Code::CsvSyntax,
-                    &fc.file,
-                    format!("cannot read the header: {e}"),
-                )
-                .at(1, 0),
-            );
-            None
         }
     }
+    hs
+}
+
+/// No header: the file is empty.
+fn csv_empty(fc: &mut FileCtx<'_>) {
+    fc.diags.push(Diagnostic::error(
+        Code::EmptyFile,
+        &fc.file,
+        "the file is empty: a CSV export needs a header row",
+    ));
 }
 
 /// Bind every table of the file to the header; `None` when a mapped column is missing
@@ -700,8 +666,8 @@ fn csv_bindings<'s>(
     (bindings.len() == binds.len()).then_some(bindings)
 }
 
-/// A record that is a trailing blank line (one empty field, or a lone `\r`): not a row.
-fn blank_record(rec: &csv::ByteRecord) -> bool {
+/// A record that is a blank line with a `\r` (one empty field, or a lone `\r`): not a row.
+fn blank_record(rec: &Record<'_>) -> bool {
     rec.len() == 1 && rec.get(0).is_some_and(|f| f.is_empty() || f == b"\r")
 }
 
@@ -723,6 +689,87 @@ fn reject_unbound(ev: &mut Evidence, fc: &mut FileCtx<'_>, binds: &[&TableSource
     }
 }
 
+/// Scan the records of `reader` (read piece by piece) with `csvscan`, calling `each`
+/// with every record and the line it starts on in the file. With `bom`, a byte-order
+/// mark at the start is skipped. `Err` (with the line reached) when reading fails.
+fn scan_reader<R: Read>(
+    reader: &mut R,
+    delim: u8,
+    bom: bool,
+    mut each: impl FnMut(&Record<'_>, u64),
+) -> Result<(), (io::Error, u64)> {
+    let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
+    let mut pos = 0usize;
+    let mut eof = false;
+    let mut first = bom;
+    let mut sc = Scanner::new(delim);
+    let mut spare: Record<'static> = Record::new();
+    loop {
+        if !eof {
+            // Keep what is not scanned yet; read more (the buffer doubles for a record
+            // longer than it).
+            buf.drain(..pos);
+            pos = 0;
+            let len = buf.len();
+            let want = (1usize << 16).max(len);
+            buf.resize(len + want, 0);
+            let mut filled = len;
+            loop {
+                match reader.read(buf.get_mut(filled..).unwrap_or(&mut [])) {
+                    Ok(0) => {
+                        eof = true;
+                        break;
+                    }
+                    Ok(k) => {
+                        filled += k;
+                        if filled == buf.len() {
+                            break;
+                        }
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        buf.truncate(filled);
+                        return Err((e, sc.line()));
+                    }
+                }
+            }
+            buf.truncate(filled);
+            if first && (buf.len() >= 3 || eof) {
+                pos = bom_len(&buf);
+                first = false;
+            } else if first {
+                continue;
+            }
+        }
+        let mut rec = spare.recycle();
+        loop {
+            let got = if eof {
+                sc.next_record(&buf, &mut pos, &mut rec)
+            } else {
+                sc.next_complete_record(&buf, &mut pos, &mut rec)
+            };
+            match got {
+                Some(line) => each(&rec, line + sc.blank_lines_before()),
+                None => break,
+            }
+        }
+        spare = rec.recycle();
+        if eof {
+            return Ok(());
+        }
+    }
+}
+
+/// What the reader knows of a CSV file's columns.
+enum Header<'s> {
+    /// Not read yet.
+    Unread,
+    /// Every table is bound: rows are mapped.
+    Bound(Vec<Binding<'s>>, usize),
+    /// A mapped column is missing: every row is rejected.
+    Unbound,
+}
+
 fn read_csv<R: Read>(
     reader: &mut R,
     binds: &[&TableSource],
@@ -731,40 +778,62 @@ fn read_csv<R: Read>(
     rejected_ids: &mut BTreeMap<&'static str, HashSet<Box<str>>>,
 ) -> u64 {
     let delim = binds.first().map(|b| b.delimiter).unwrap_or(b',');
-    let mut rdr = csv_reader(reader, delim);
-    let mut rec = csv::ByteRecord::new();
-    let Some(headers) = csv_header(&mut rdr, &mut rec, fc) else {
-        return 0;
-    };
-    let Some(bindings) = csv_bindings(binds, &headers, ev, fc) else {
-        let mut n = 0u64;
-        while let Ok(true) = rdr.read_byte_record(&mut rec) {
-            if blank_record(&rec) {
-                continue;
+    let mut header = Header::Unread;
+    let mut n: u64 = 0;
+    let res = scan_reader(reader, delim, true, |rec, line| match &header {
+        Header::Unread => {
+            let names = csv_header(rec, fc);
+            header = match csv_bindings(binds, &names, ev, fc) {
+                Some(b) => Header::Bound(b, names.len()),
+                None => Header::Unbound,
+            };
+        }
+        Header::Unbound => {
+            if !blank_record(rec) {
+                n += 1;
+                reject_unbound(ev, fc, binds, line);
+            }
+        }
+        Header::Bound(bindings, ncols) => {
+            if rec.len() != *ncols && blank_record(rec) {
+                return;
             }
             n += 1;
-            let line = rec.position().map(|p| p.line()).unwrap_or(0);
-            reject_unbound(ev, fc, binds, line);
+            if n.is_multiple_of(PROGRESS_EVERY)
+                && let Some(p) = fc.progress
+            {
+                p(&fc.file, n, false);
+            }
+            csv_record(rec, line, *ncols, bindings, ev, fc, rejected_ids);
         }
-        return n;
-    };
-    csv_rows(
-        &mut rdr,
-        0,
-        headers.len(),
-        &bindings,
-        binds,
-        ev,
-        fc,
-        rejected_ids,
-    )
+    });
+    match (res, &header) {
+        (Ok(()), Header::Unread) => csv_empty(fc),
+        (Ok(()), _) => {}
+        (Err((e, _)), Header::Unread) => fc.diags.push(
+            Diagnostic::error(
+                Code::CsvSyntax,
+                &fc.file,
+                format!("cannot read the header: {e}"),
+            )
+            .at(1, 0),
+        ),
+        (Err((e, line)), _) => {
+            n += 1;
+            let d = Diagnostic::error(Code::CsvSyntax, &fc.file, format!("read error: {e}"))
+                .at(line, 0);
+            reject_line(ev, fc, binds, line, d);
+        }
+    }
+    n
 }
 
-/// Map every record of `rdr` into the tables (or reject it); `line0`: lines before the
-/// reader's first byte. Returns the number of records read (blank lines are not).
+/// Map every record of `reader` into the tables (or reject it); `line0`: lines before
+/// its first byte, which is at a record boundary. Returns the records read.
 #[allow(clippy::too_many_arguments)]
-fn csv_rows<R: Read>(
-    rdr: &mut csv::Reader<R>,
+fn scan_rows<R: Read>(
+    reader: &mut R,
+    delim: u8,
     line0: u64,
     ncols: usize,
     bindings: &[Binding<'_>],
@@ -773,42 +842,26 @@ fn csv_rows<R: Read>(
     fc: &mut FileCtx<'_>,
     rejected_ids: &mut BTreeMap<&'static str, HashSet<Box<str>>>,
 ) -> u64 {
-    let mut rec = csv::ByteRecord::new();
-    let mut n: u64 = 0;
-    loop {
-        match rdr.read_byte_record(&mut rec) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                let line = line0 + e.position().map(|p| p.line()).unwrap_or(0);
-                n += 1;
-                let d = Diagnostic::error(Code::CsvSyntax, &fc.file, format!("{e}")).at(line, 0);
-                reject_line(ev, fc, binds, line, d);
-                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
-                    break;
-                }
-                continue;
-            }
-        }
-        // A trailing blank line reads as a one-field empty record: not a row.
-        if rec.len() != ncols && blank_record(&rec) {
-            continue;
+    let mut n = 0u64;
+    let res = scan_reader(reader, delim, false, |rec, line| {
+        if rec.len() != ncols && blank_record(rec) {
+            return;
         }
         n += 1;
-        if n.is_multiple_of(PROGRESS_EVERY)
-            && let Some(p) = fc.progress
-        {
-            p(&fc.file, n, false);
-        }
-        let line = line0 + rec.position().map(|p| p.line()).unwrap_or(0);
-        csv_record(&rec, line, ncols, bindings, ev, fc, rejected_ids);
+        csv_record(rec, line0 + line, ncols, bindings, ev, fc, rejected_ids);
+    });
+    if let Err((e, line)) = res {
+        n += 1;
+        let d = Diagnostic::error(Code::CsvSyntax, &fc.file, format!("read error: {e}"))
+            .at(line0 + line, 0);
+        reject_line(ev, fc, binds, line0 + line, d);
     }
     n
 }
 
 /// Map one CSV record into every table bound to its file, or reject it.
 fn csv_record(
-    rec: &csv::ByteRecord,
+    rec: &Record<'_>,
     line: u64,
     ncols: usize,
     bindings: &[Binding<'_>],
@@ -857,6 +910,7 @@ fn csv_record(
         add_record(ev, fc, b, line, loc, &get, rejected_ids);
     }
 }
+
 /// serde_json's message without its own " at line N column M" (we print the position,
 /// which for NDJSON is the file's line, not the line inside the record).
 fn json_message(e: &serde_json::Error) -> String {

@@ -22,10 +22,11 @@ use std::sync::mpsc::{Receiver, SyncSender, channel, sync_channel};
 use sha2::{Digest, Sha256};
 
 use super::{
-    Binding, FileCtx, PROGRESS_EVERY, col_name, csv_bindings, csv_header, csv_reader, csv_rows,
-    hex, read_csv, reject_unbound,
+    Binding, FileCtx, PROGRESS_EVERY, blank_record, col_name, csv_bindings, csv_empty, csv_header,
+    csv_record, hex, read_csv, reject_unbound, scan_rows,
 };
 use crate::diag::{Code, Diagnostic, Diags};
+use crate::evidence::csvscan::{Record, Scanner, bom_len, count_newlines, last_record_end};
 use crate::evidence::sources::TableSource;
 use crate::evidence::{Evidence, Rejected};
 
@@ -72,69 +73,6 @@ struct Part {
     literal_quote: bool,
 }
 
-/// After the last `\n` outside quotes in `buf` (which starts outside quotes).
-fn cut(buf: &[u8]) -> Option<usize> {
-    let quotes = memchr::memchr_iter(b'"', buf).count();
-    let mut inside = quotes % 2 == 1;
-    for (i, &b) in buf.iter().enumerate().rev() {
-        if b == b'\n' && !inside {
-            return Some(i + 1);
-        }
-        if b == b'"' {
-            inside = !inside;
-        }
-    }
-    None
-}
-
-/// Does the block hold a quote that csv would keep as text (one that does not open a
-/// field, or a closing quote followed by something other than a delimiter, `\r` or a
-/// record end)? Walks the block with the RFC 4180 field states, jumping over the
-/// inside of fields.
-fn literal_quote(buf: &[u8], delim: u8) -> bool {
-    let mut i = 0usize;
-    let n = buf.len();
-    while i < n {
-        // At the start of a field.
-        if buf.get(i) == Some(&b'"') {
-            // Quoted: find the closing quote (a doubled quote is an escaped one).
-            let mut j = i + 1;
-            loop {
-                match memchr::memchr(b'"', buf.get(j..).unwrap_or(&[])) {
-                    None => return false,
-                    Some(k) => {
-                        j += k + 1;
-                        if buf.get(j) == Some(&b'"') {
-                            j += 1;
-                            continue;
-                        }
-                        break;
-                    }
-                }
-            }
-            // After the closing quote: a delimiter or a record end (a `\r` may precede it).
-            let j = if buf.get(j) == Some(&b'\r') { j + 1 } else { j };
-            match buf.get(j) {
-                None => return false,
-                Some(&b) if b == delim || b == b'\n' => i = j + 1,
-                Some(_) => return true,
-            }
-        } else {
-            // Unquoted: up to the next delimiter or record end; a quote before it is literal.
-            match memchr::memchr3(b'"', delim, b'\n', buf.get(i..).unwrap_or(&[])) {
-                None => return false,
-                Some(k) => {
-                    if buf.get(i + k) == Some(&b'"') {
-                        return true;
-                    }
-                    i += k + 1;
-                }
-            }
-        }
-    }
-    false
-}
-
 /// Read the file on a thread in blocks cut at record ends, hashing every byte; send the
 /// blocks (until the receiver hangs up, then only hash). Returns the SHA-256.
 fn split(mut f: File, tx: SyncSender<Job>, free: Receiver<Vec<u8>>) -> io::Result<String> {
@@ -169,7 +107,7 @@ fn split(mut f: File, tx: SyncSender<Job>, free: Receiver<Vec<u8>>) -> io::Resul
         let at = if eof {
             buf.len()
         } else {
-            match cut(&buf) {
+            match last_record_end(&buf, false).0 {
                 Some(k) => k,
                 None => {
                     // No record ends in it yet: read on.
@@ -181,7 +119,7 @@ fn split(mut f: File, tx: SyncSender<Job>, free: Receiver<Vec<u8>>) -> io::Resul
         carry = buf.get(at..).unwrap_or(&[]).to_vec();
         buf.truncate(at);
         if !buf.is_empty() && open {
-            let lines = memchr::memchr_iter(b'\n', &buf).count() as u64;
+            let lines = count_newlines(&buf);
             if tx
                 .send(Job {
                     seq,
@@ -208,7 +146,6 @@ fn work(
     delim: u8,
     ncols: usize,
     bindings: &[Binding<'_>],
-    binds: &[&TableSource],
     proto: &Evidence,
     file: &str,
     file_idx: u32,
@@ -227,23 +164,29 @@ fn work(
         diags: &mut diags,
     };
     let mut rejected_ids = BTreeMap::new();
-    let literal = literal_quote(&job.bytes, delim);
-    let mut rdr = csv_reader(job.bytes.as_slice(), delim);
-    let rows = if literal {
-        0
-    } else {
-        csv_rows(
-            &mut rdr,
-            job.line0,
+    let mut sc = Scanner::new(delim);
+    sc.set_line(job.line0 + 1);
+    let mut pos = 0usize;
+    let mut rec = Record::new();
+    let mut rows = 0u64;
+    while let Some(line) = sc.next_record(&job.bytes, &mut pos, &mut rec) {
+        if rec.len() != ncols && blank_record(&rec) {
+            continue;
+        }
+        rows += 1;
+        let line = line + sc.blank_lines_before();
+        csv_record(
+            &rec,
+            line,
             ncols,
             bindings,
-            binds,
             &mut ev,
             &mut fc,
             &mut rejected_ids,
-        )
-    };
-    drop(rdr);
+        );
+    }
+    let literal = sc.anomaly();
+    drop(rec);
     let rejected_recs = std::mem::take(&mut fc.rejected_recs);
     Part {
         seq: job.seq,
@@ -416,34 +359,36 @@ pub(super) fn read_csv_parallel(
             let n = read_csv(&mut failed, binds, ev, fc, rejected_ids);
             return (n, h);
         };
-        let mut rdr = csv_reader(first.bytes.as_slice(), delim);
-        let mut rec = csv::ByteRecord::new();
-        let Some(headers) = csv_header(&mut rdr, &mut rec, fc) else {
+        let mut sc = Scanner::new(delim);
+        let mut pos = bom_len(&first.bytes);
+        let mut rec = Record::new();
+        let Some(_) = sc.next_record(&first.bytes, &mut pos, &mut rec) else {
+            csv_empty(fc);
             return finish(0, reader);
         };
-        let skip = rdr.position().byte() as usize;
-        let header_lines = rdr.position().line().saturating_sub(1);
+        let headers = csv_header(&rec, fc);
+        drop(rec);
         let head = Job {
             seq: 0,
-            bytes: first.bytes.get(skip..).unwrap_or(&[]).to_vec(),
-            line0: header_lines,
+            bytes: first.bytes.get(pos..).unwrap_or(&[]).to_vec(),
+            line0: sc.line() - 1,
         };
-        drop(rdr);
         let _ = free_tx.send(first.bytes);
         let Some(bindings) = csv_bindings(binds, &headers, ev, fc) else {
             // Every row is rejected: count them all, block by block.
             let mut n = 0u64;
             let mut job = Some(head);
             while let Some(j) = job {
-                let mut r = csv_reader(j.bytes.as_slice(), delim);
-                let mut rec = csv::ByteRecord::new();
-                while let Ok(true) = r.read_byte_record(&mut rec) {
-                    if super::blank_record(&rec) {
+                let mut sc = Scanner::new(delim);
+                sc.set_line(j.line0 + 1);
+                let mut pos = 0usize;
+                let mut rec = Record::new();
+                while let Some(line) = sc.next_record(&j.bytes, &mut pos, &mut rec) {
+                    if blank_record(&rec) {
                         continue;
                     }
                     n += 1;
-                    let line = j.line0 + rec.position().map(|p| p.line()).unwrap_or(0);
-                    reject_unbound(ev, fc, binds, line);
+                    reject_unbound(ev, fc, binds, line + sc.blank_lines_before());
                 }
                 job = next();
             }
@@ -463,7 +408,7 @@ pub(super) fn read_csv_parallel(
                 let (bindings, proto, file, next) = (&bindings, &proto, &file, &next);
                 s2.spawn(move || {
                     while let Some(job) = next() {
-                        let part = work(job, delim, ncols, bindings, binds, proto, file, file_idx);
+                        let part = work(job, delim, ncols, bindings, proto, file, file_idx);
                         if part_tx.send(part).is_err() {
                             break;
                         }
@@ -475,9 +420,7 @@ pub(super) fn read_csv_parallel(
             // The rest of the first block here, while the workers take the next ones.
             pending.insert(
                 0,
-                work(
-                    head, delim, ncols, &bindings, binds, &proto, &file, file_idx,
-                ),
+                work(head, delim, ncols, &bindings, &proto, &file, file_idx),
             );
             let mut want = 0u64;
             let mut n = 0u64;
@@ -496,8 +439,17 @@ pub(super) fn read_csv_parallel(
                             want: &mut want,
                             rx: &part_rx,
                         };
-                        let mut r = csv_reader(&mut chain, delim);
-                        n += csv_rows(&mut r, line0, ncols, &bindings, binds, ev, fc, rejected_ids);
+                        n += scan_rows(
+                            &mut chain,
+                            delim,
+                            line0,
+                            ncols,
+                            &bindings,
+                            binds,
+                            ev,
+                            fc,
+                            rejected_ids,
+                        );
                         return n;
                     }
                     want += 1;
