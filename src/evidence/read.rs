@@ -1033,8 +1033,8 @@ fn add_record<'r>(
     let id: Option<Cow<'_, str>> = match &id_cell {
         Ok(c) => cell_text(c)
             .map(|s| match s {
-                Cow::Borrowed(b) => Cow::Borrowed(b.trim()),
-                Cow::Owned(o) => Cow::Owned(o.trim().to_string()),
+                Cow::Borrowed(b) => Cow::Borrowed(trim(b)),
+                Cow::Owned(o) => Cow::Owned(trim(&o).to_string()),
             })
             .filter(|s| !s.is_empty()),
         Err(_) => None,
@@ -1208,6 +1208,19 @@ fn cell_text<'a>(c: &'a Cell<'_>) -> Option<Cow<'a, str>> {
     }
 }
 
+/// `str::trim`, with a fast way out for the usual value that starts and ends with a
+/// visible ASCII character (then there is nothing to trim).
+#[inline]
+fn trim(s: &str) -> &str {
+    let b = s.as_bytes();
+    let solid = |c: Option<&u8>| c.is_some_and(|&c| c.is_ascii_graphic());
+    if solid(b.first()) && solid(b.last()) {
+        s
+    } else {
+        s.trim()
+    }
+}
+
 /// Type one cell for a field: missing markers, value mapping, then the kind's parser.
 fn typed<'c>(
     cell: &'c Cell<'_>,
@@ -1215,7 +1228,7 @@ fn typed<'c>(
     idx: usize,
     src: &TableSource,
 ) -> Result<Owned<'c>, (Code, String)> {
-    let is_missing = |p: &str| src.missing.iter().any(|m| m.trim() == p);
+    let is_missing = |p: &str| !src.missing.is_empty() && src.missing.iter().any(|m| m.trim() == p);
     if let (Kind::List, Cell::Json(J::Array(items))) = (kind, cell) {
         let mut v = Vec::new();
         for it in items {
@@ -1264,19 +1277,19 @@ fn typed<'c>(
     let Some(raw) = cell_text(cell) else {
         return Ok(Owned::Missing);
     };
-    let trimmed = raw.trim();
+    let trimmed = trim(&raw);
     if is_missing(trimmed) {
         return Ok(Owned::Missing);
     }
-    let mapped: Cow<'c, str> = match src
-        .values
-        .get(&idx)
+    let mapped: Cow<'c, str> = match (!src.values.is_empty())
+        .then(|| src.values.get(&idx))
+        .flatten()
         .and_then(|m| m.get(trimmed).or_else(|| m.get(&*raw)))
     {
         Some(to) => Cow::Owned(to.clone()),
         None => raw,
     };
-    if mapped.trim().is_empty() && kind != Kind::Text {
+    if trim(&mapped).is_empty() && kind != Kind::Text {
         return Ok(Owned::Missing);
     }
     match kind {
@@ -1287,7 +1300,7 @@ fn typed<'c>(
                 Ok(Owned::Text(mapped))
             }
         }
-        Kind::Bool => match mapped.trim() {
+        Kind::Bool => match trim(&mapped) {
             "true" | "TRUE" | "True" => Ok(Owned::Bool(true)),
             "false" | "FALSE" | "False" => Ok(Owned::Bool(false)),
             other => Err((
@@ -1297,7 +1310,7 @@ fn typed<'c>(
                 ),
             )),
         },
-        Kind::Int => match mapped.trim().parse::<i64>() {
+        Kind::Int => match trim(&mapped).parse::<i64>() {
             Ok(i) if i != i64::MIN => Ok(Owned::Int(i)),
             _ => Err((
                 Code::UnparseableValue,

@@ -90,18 +90,12 @@ fn split(mut f: File, tx: SyncSender<Job>, free: Receiver<Vec<u8>>) -> io::Resul
         buf.extend_from_slice(&carry);
         let start = buf.len();
         // A record longer than a block: read as much again as is held (the buffer
-        // doubles), so a huge record costs linear time.
-        buf.resize(start + block.max(start), 0);
-        let mut filled = start;
-        while filled < buf.len() {
-            match f.read(buf.get_mut(filled..).unwrap_or(&mut [])) {
-                Ok(0) => break,
-                Ok(n) => filled += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-        buf.truncate(filled);
+        // doubles), so a huge record costs linear time. (`read_to_end` fills the spare
+        // capacity without zeroing it first.)
+        let want = block.max(start);
+        buf.reserve(want);
+        (&mut f).take(want as u64).read_to_end(&mut buf)?;
+        let filled = buf.len();
         hash.update(buf.get(start..).unwrap_or(&[]));
         let eof = filled == start;
         let at = if eof {
