@@ -322,3 +322,38 @@ fn a_literal_quote_falls_back_to_a_sequential_read() {
         true,
     );
 }
+
+#[test]
+fn lines_are_the_files_own_blank_lines_included() {
+    // The `csv` crate reports the record after blank lines on the line after the previous
+    // record; an auditor opening the file needs the line an editor shows.
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let header = "id,title,severity,detected_at,declared_at,contained_at,resolved_at,customer_impacting,personal_data_breach,customers_notified_at,notification_summary,user_impact,mitigation,postmortem_id\n";
+    let good = ",t,sev1,2025-01-01T00:00:00Z,2025-01-01T00:00:00Z,2025-01-02T00:00:00Z,2025-01-03T00:00:00Z,false,false,,,,,\n";
+    let csv = format!(
+        "{header}INC-1{good}\n\n\"INC-2\",\"two\nlines\",sev1,2025-01-01T00:00:00Z,yesterday,,,false,false,,,,,\r\n\r\nINC-3{good}"
+    );
+    std::fs::write(data.join("incidents.csv"), csv).unwrap();
+    std::fs::write(
+        data.join("postmortems.csv"),
+        "id,incident_id,status,completed_at,sequence_of_events,technical_summary,lapse_categories\n",
+    )
+    .unwrap();
+    std::fs::write(
+        data.join("findings.csv"),
+        "id,postmortem_id,description,kind,owner,due_at,status,closed_at\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    for parallel in [None, Some((0, 16))] {
+        let r = run(&data, &out, parallel, false);
+        assert_eq!(r.code, Some(2), "{}", r.stderr);
+        assert!(
+            r.stderr.contains("incidents.csv:5: column `declared_at`"),
+            "{}",
+            r.stderr
+        );
+    }
+}
