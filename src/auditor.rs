@@ -95,6 +95,7 @@ fn resolve(a: &ScopeArgs) -> Result<CheckOptions, u8> {
         preset: None,
         severity: Vec::new(),
         max_exceptions: None,
+        remediations: false,
     })
 }
 

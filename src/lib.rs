@@ -76,6 +76,9 @@ pub struct CheckOptions {
     pub severity: Vec<(String, catalog::Severity)>,
     /// `--max-exceptions N`: the gate tolerates up to N exceptions in deny checks.
     pub max_exceptions: Option<u64>,
+    /// Look up the owner and due date of exception findings (`RunOutput::remediations`,
+    /// for the POA&M); without it they are left empty.
+    pub remediations: bool,
 }
 
 /// A finished run.
@@ -87,7 +90,8 @@ pub struct RunOutput {
     pub gate: Gate,
     /// Input errors tolerated by `--keep-going`, and warnings.
     pub diagnostics: Vec<Diagnostic>,
-    /// Owner and due date of exception records that are findings (for the POA&M).
+    /// Owner and due date of exception records that are findings (for the POA&M; empty
+    /// unless `CheckOptions::remediations`).
     pub remediations: report::oscal::Remediations,
 }
 
@@ -182,7 +186,11 @@ pub fn run_check(opts: &CheckOptions) -> Result<RunOutput, Vec<Diagnostic>> {
             max_exceptions: opts.max_exceptions,
         },
     );
-    let remediations = report::oscal::remediations(&assessment, &ev);
+    let remediations = if opts.remediations {
+        report::oscal::remediations(&assessment, &ev)
+    } else {
+        report::oscal::Remediations::new()
+    };
     Ok(RunOutput {
         assessment,
         gate,

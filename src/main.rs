@@ -493,6 +493,7 @@ fn check(a: CheckArgs) -> u8 {
         preset,
         severity,
         max_exceptions: a.max_exceptions,
+        remediations: formats.contains(&Format::Poam),
     };
     let out = match evidentia::run_check(&opts) {
         Ok(o) => o,
@@ -628,7 +629,10 @@ fn check(a: CheckArgs) -> u8 {
             eprintln!("gate: {r}");
         }
     }
-    out.exit_code() as u8
+    let code = out.exit_code() as u8;
+    // The process ends here: freeing every record one by one would only slow the exit.
+    std::mem::forget(out);
+    code
 }
 
 /// `evidentia verify DIR`: recompute the hashes the manifest records, re-run the

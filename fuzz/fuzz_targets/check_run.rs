@@ -330,6 +330,7 @@ fuzz_target!(|inp: Input| {
         preset: None,
         severity: vec![],
         max_exceptions: None,
+        remediations: true,
     };
     let out = match run_check(&opts) {
         Ok(o) => o,

@@ -212,17 +212,16 @@ fn merge(
         ..
     } = part;
     let mut rejected = pev.rejected;
-    for (name, pt) in &pev.tables {
-        let Some(t) = ev.tables.get_mut(name) else {
+    // In binding order, as a sequential read rejects a record for each of its tables.
+    for b in bindings {
+        let name = &b.src.def.name;
+        let (Some(t), Some(pt)) = (ev.tables.get_mut(name), pev.tables.get(name)) else {
             continue;
         };
         let dups = t.append(pt);
         if dups.is_empty() {
             continue;
         }
-        let Some(b) = bindings.iter().find(|b| b.src.def.name == *name) else {
-            continue;
-        };
         for (prow, first) in dups {
             let id = pt.id(prow).to_string();
             let line = pt.loc(prow).map(|l| u64::from(l.line)).unwrap_or(0);
