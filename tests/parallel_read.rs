@@ -38,6 +38,10 @@ struct Quirks {
     bad_rows: bool,
     /// A quote inside an unquoted field (csv keeps it as text; parity cuts are unsafe).
     literal_quote: bool,
+    /// The same, in the header (every cut after it is unsafe).
+    header_quote: bool,
+    /// A mapped column missing from the header (every row rejected).
+    unmapped: bool,
 }
 
 fn text(r: &mut Rng) -> String {
@@ -92,8 +96,15 @@ fn eol(r: &mut Rng) -> &'static str {
 
 fn write_exports(dir: &Path, seed: u64, n: usize, q: Quirks) {
     let mut r = Rng(seed);
-    let mut inc = String::from(
-        "\u{feff}id,title,severity,detected_at,declared_at,contained_at,resolved_at,customer_impacting,personal_data_breach,customers_notified_at,notification_summary,user_impact,mitigation,postmortem_id\n",
+    // A quote in the header is read as text (csv and evidentia alike).
+    let title_col = if q.header_quote { "ti\"tle" } else { "title" };
+    let breach_col = if q.unmapped {
+        "breach"
+    } else {
+        "personal_data_breach"
+    };
+    let mut inc = format!(
+        "\u{feff}id,{title_col},severity,detected_at,declared_at,contained_at,resolved_at,customer_impacting,{breach_col},customers_notified_at,notification_summary,user_impact,mitigation,postmortem_id\n",
     );
     let mut pm = String::from(
         "id,incident_id,status,completed_at,sequence_of_events,technical_summary,lapse_categories\n",
@@ -280,6 +291,8 @@ fn clean_exports_read_the_same_in_parallel() {
         Quirks {
             bad_rows: false,
             literal_quote: false,
+            header_quote: false,
+            unmapped: false,
         },
         false,
     );
@@ -294,6 +307,8 @@ fn bad_rows_are_rejected_the_same_in_parallel() {
             Quirks {
                 bad_rows: true,
                 literal_quote: false,
+                header_quote: false,
+                unmapped: false,
             },
             true,
         );
@@ -305,6 +320,8 @@ fn bad_rows_are_rejected_the_same_in_parallel() {
         Quirks {
             bad_rows: true,
             literal_quote: false,
+            header_quote: false,
+            unmapped: false,
         },
         false,
     );
@@ -318,6 +335,31 @@ fn a_literal_quote_falls_back_to_a_sequential_read() {
         Quirks {
             bad_rows: true,
             literal_quote: true,
+            header_quote: false,
+            unmapped: false,
+        },
+        true,
+    );
+    same_everywhere(
+        6,
+        300,
+        Quirks {
+            bad_rows: false,
+            literal_quote: false,
+            header_quote: true,
+            unmapped: false,
+        },
+        true,
+    );
+    // Every row rejected for a missing column: counted the same, at the same lines.
+    same_everywhere(
+        7,
+        300,
+        Quirks {
+            bad_rows: true,
+            literal_quote: true,
+            header_quote: false,
+            unmapped: true,
         },
         true,
     );

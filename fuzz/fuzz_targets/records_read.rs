@@ -2,7 +2,9 @@
 //! canonical tables, every field typed. The first byte picks one of the mappings
 //! below; the rest is the export. Checks that nothing is lost: every input
 //! reconciles (read = evaluated + out of period + rejected), rejected records are
-//! counted once, and every error about the export says where in it.
+//! counted once, and every error about the export says where in it. The export is
+//! also read in parallel blocks of a size taken from the input (as files of 8 MiB or
+//! more are): the tables, rejections and diagnostics must be the same.
 #![no_main]
 
 use evidentia::assess::{Period, apply_period};
@@ -139,6 +141,38 @@ tables:
     ),
 ];
 
+/// Everything a read produced, as text: every table's rows (id, location, every field,
+/// liveness), the inputs' counts and hashes, the rejected records and the diagnostics.
+fn fingerprint(ev: &evidentia::evidence::Evidence) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    for (name, t) in &ev.tables {
+        let _ = writeln!(s, "table {name} {}", t.len());
+        for r in 0..t.len() as u32 {
+            let _ = write!(s, "{:?} {:?} {}", t.id(r), t.loc(r), t.live(r));
+            for f in 0..t.def.fields.len() {
+                let _ = write!(s, " {}", t.get(r, f).display());
+            }
+            s.push('\n');
+        }
+    }
+    for i in &ev.inputs {
+        let _ = writeln!(
+            s,
+            "input {} {} {} {} {}",
+            i.path, i.sha256, i.rows_read, i.rows_rejected, i.rows_superseded
+        );
+    }
+    for r in &ev.rejected {
+        let _ = writeln!(s, "rejected {r:?}");
+    }
+    // Diagnostics are sorted when reported (`Diags::finish`): compare them sorted.
+    let mut diags = ev.diags.items.clone();
+    diags.sort();
+    let _ = writeln!(s, "diags {diags:?} {} {}", ev.diags.dropped, ev.diags.dropped_warnings);
+    s
+}
+
 /// The mappings, compiled once (schema validation is the slow part).
 fn compiled() -> &'static [Vec<sources::TableSource>] {
     static C: OnceLock<Vec<Vec<sources::TableSource>>> = OnceLock::new();
@@ -177,7 +211,17 @@ fuzz_target!(|data: &[u8]| {
     let Some(srcs) = compiled().get(usize::from(sel) % MAPPINGS.len()) else {
         return;
     };
+    // The parallel reader (blocks of 1..=64 bytes) must read exactly what the
+    // sequential one reads.
+    read::tune(0, body.len() % 64 + 1);
+    let par = read::load(srcs, &fuzz_support::all_needs());
+    read::tune(u64::MAX, 1 << 21);
     let mut ev = read::load(srcs, &fuzz_support::all_needs());
+    assert_eq!(
+        fingerprint(&par),
+        fingerprint(&ev),
+        "parallel and sequential reads differ"
+    );
     apply_period(
         &mut ev,
         Period {

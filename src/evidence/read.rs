@@ -79,14 +79,19 @@ impl Read for Pipe {
                 Err(_) => return Ok(0),
             }
         }
-        let rest = self.chunk.get(self.pos..).unwrap_or(&[]);
-        let n = rest.len().min(buf.len());
-        if let (Some(dst), Some(src)) = (buf.get_mut(..n), rest.get(..n)) {
-            dst.copy_from_slice(src);
-        }
-        self.pos += n;
-        Ok(n)
+        Ok(copy_out(&self.chunk, &mut self.pos, buf))
     }
+}
+
+/// Copy what is left of `cur` from `pos` into `buf`, advancing `pos`.
+fn copy_out(cur: &[u8], pos: &mut usize, buf: &mut [u8]) -> usize {
+    let rest = cur.get(*pos..).unwrap_or(&[]);
+    let n = rest.len().min(buf.len());
+    if let (Some(dst), Some(src)) = (buf.get_mut(..n), rest.get(..n)) {
+        dst.copy_from_slice(src);
+    }
+    *pos += n;
+    n
 }
 
 /// Read `f` on a second thread, hashing every byte, and hand the bytes to `parse`.

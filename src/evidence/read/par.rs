@@ -22,8 +22,8 @@ use std::sync::mpsc::{Receiver, SyncSender, channel, sync_channel};
 use sha2::{Digest, Sha256};
 
 use super::{
-    Binding, FileCtx, PROGRESS_EVERY, blank_record, col_name, csv_bindings, csv_empty, csv_header,
-    csv_record, hex, read_csv, reject_unbound, scan_rows,
+    Binding, FileCtx, PROGRESS_EVERY, blank_record, col_name, copy_out, csv_bindings, csv_empty,
+    csv_header, csv_record, hex, read_csv, reject_unbound, scan_reader, scan_rows,
 };
 use crate::diag::{Code, Diagnostic, Diags};
 use crate::evidence::csvscan::{Record, Scanner, bom_len, count_newlines, last_record_end};
@@ -286,13 +286,29 @@ impl Read for Chain<'_> {
             self.cur = part.bytes;
             self.pos = 0;
         }
-        let rest = self.cur.get(self.pos..).unwrap_or(&[]);
-        let n = rest.len().min(buf.len());
-        if let (Some(dst), Some(src)) = (buf.get_mut(..n), rest.get(..n)) {
-            dst.copy_from_slice(src);
+        Ok(copy_out(&self.cur, &mut self.pos, buf))
+    }
+}
+
+/// The blocks the reading thread sends, in order, as one reader.
+struct Blocks<'a, F: Fn() -> Option<Job>> {
+    cur: Vec<u8>,
+    pos: usize,
+    next: &'a F,
+}
+
+impl<F: Fn() -> Option<Job>> Read for Blocks<'_, F> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.pos >= self.cur.len() {
+            match (self.next)() {
+                Some(j) => {
+                    self.cur = j.bytes;
+                    self.pos = 0;
+                }
+                None => return Ok(0),
+            }
         }
-        self.pos += n;
-        Ok(n)
+        Ok(copy_out(&self.cur, &mut self.pos, buf))
     }
 }
 
@@ -359,6 +375,18 @@ pub(super) fn read_csv_parallel(
             csv_empty(fc);
             return finish(0, reader);
         };
+        if sc.anomaly() {
+            // A quote read as text in the header: every cut, even the first block's,
+            // may be inside a record. Read the whole file sequentially.
+            drop(rec);
+            let mut all = Blocks {
+                cur: first.bytes,
+                pos: 0,
+                next: &next,
+            };
+            let n = read_csv(&mut all, binds, ev, fc, rejected_ids);
+            return finish(n, reader);
+        }
         let headers = csv_header(&rec, fc);
         drop(rec);
         let head = Job {
@@ -368,23 +396,21 @@ pub(super) fn read_csv_parallel(
         };
         let _ = free_tx.send(first.bytes);
         let Some(bindings) = csv_bindings(binds, &headers, ev, fc) else {
-            // Every row is rejected: count them all, block by block.
+            // Every row is rejected: count them all (one scan over the blocks: no cut
+            // needs to be trusted for that).
+            let line0 = head.line0;
+            let mut rest = Blocks {
+                cur: head.bytes,
+                pos: 0,
+                next: &next,
+            };
             let mut n = 0u64;
-            let mut job = Some(head);
-            while let Some(j) = job {
-                let mut sc = Scanner::new(delim);
-                sc.set_line(j.line0 + 1);
-                let mut pos = 0usize;
-                let mut rec = Record::new();
-                while let Some(line) = sc.next_record(&j.bytes, &mut pos, &mut rec) {
-                    if blank_record(&rec) {
-                        continue;
-                    }
+            let _ = scan_reader(&mut rest, delim, false, |rec, line| {
+                if !blank_record(rec) {
                     n += 1;
-                    reject_unbound(ev, fc, binds, line + sc.blank_lines_before());
+                    reject_unbound(ev, fc, binds, line0 + line);
                 }
-                job = next();
-            }
+            });
             return finish(n, reader);
         };
         let ncols = headers.len();
