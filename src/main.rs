@@ -261,8 +261,24 @@ fn catalog(cmd: CatalogCmd) -> u8 {
             match shown {
                 Some(t) => t,
                 None => {
+                    // A bare control id: name the framework/control forms that exist.
+                    let like: Vec<String> = cat
+                        .frameworks
+                        .iter()
+                        .flat_map(|f| {
+                            f.controls
+                                .iter()
+                                .filter(|c| c.id.eq_ignore_ascii_case(&id))
+                                .map(move |c| format!("`{}/{}`", f.id, c.id))
+                        })
+                        .collect();
+                    let hint = if like.is_empty() {
+                        " (`evidentia catalog list` lists them)".to_string()
+                    } else {
+                        format!("; did you mean {}?", like.join(" or "))
+                    };
                     return usage(&format!(
-                        "`{id}` is not a check, framework or framework/control in the catalog"
+                        "`{id}` is not a check, framework or framework/control in the catalog{hint}"
                     ));
                 }
             }

@@ -381,3 +381,16 @@ fn attested_judges_the_latest_attestation() {
     let v = r.verdicts("access-attested");
     assert_eq!(v.get("A-2").map(String::as_str), Some("at-risk"), "{v:?}");
 }
+
+#[test]
+fn show_of_a_bare_control_id_names_its_frameworks() {
+    let (code, _, err) = evidentia(&["catalog", "show", "a.16.1.5"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("did you mean `iso27001-2013/A.16.1.5` or `iso27017-2015/A.16.1.5`?"),
+        "{err}"
+    );
+    let (code, _, err) = evidentia(&["catalog", "show", "no-such-thing"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("`evidentia catalog list` lists them"), "{err}");
+}
