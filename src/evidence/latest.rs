@@ -4,7 +4,7 @@
 //! which keeps, per id, the row with the highest key (the later row on a tie) and marks
 //! the replaced one dead, so no check sees it and the input counts it as superseded.
 
-use super::{Loc, Owned, Table};
+use super::{Loc, Table};
 
 /// What became of a row committed with a key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,16 +40,7 @@ impl Table {
                 if key < old_key {
                     return Latest::Older;
                 }
-                let row = self.len() as u32;
-                for c in self.columns.iter_mut() {
-                    if c.len() < row as usize + 1 {
-                        c.push(&Owned::Missing);
-                    }
-                }
-                self.ids.push(id);
-                self.locs.push(loc);
-                self.dead.push(false);
-                self.in_period.push(true);
+                let row = self.push_row(id, loc);
                 // The id now names the new row.
                 let ids = &self.ids;
                 let h = super::fx32(id);

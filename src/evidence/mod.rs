@@ -442,12 +442,13 @@ impl Table {
                 for (c, pc) in self.columns.iter_mut().zip(&part.columns) {
                     c.push_from(pc, i);
                 }
-                self.ids.push(part.ids.get(i));
-                if let Some(&l) = part.locs.get(i) {
-                    self.locs.push(l);
-                }
-                self.dead.push(part.dead.get(i).copied().unwrap_or(false));
-                self.in_period.push(true);
+                // Rows of a part are never dead: only references checked later kill rows.
+                let loc = part
+                    .locs
+                    .get(i)
+                    .copied()
+                    .unwrap_or(Loc { file: 0, line: 0 });
+                self.push_row(part.ids.get(i), loc);
             }
         }
         dups
@@ -542,6 +543,14 @@ impl Table {
             }
             None => {}
         }
+        self.push_row(id, loc);
+        Ok(row)
+    }
+
+    /// Store the row being built under `id` (a column that got no value gets a missing
+    /// one), without indexing it; its row number.
+    pub(crate) fn push_row(&mut self, id: &str, loc: Loc) -> u32 {
+        let row = self.len() as u32;
         for c in self.columns.iter_mut() {
             if c.len() < row as usize + 1 {
                 c.push(&Owned::Missing);
@@ -551,7 +560,7 @@ impl Table {
         self.locs.push(loc);
         self.dead.push(false);
         self.in_period.push(true);
-        Ok(row)
+        row
     }
 
     /// Undo the values appended for a row that is not committed.

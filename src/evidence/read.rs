@@ -452,6 +452,19 @@ fn find_cols(headers: &[String], name: &str) -> Vec<usize> {
         .collect()
 }
 
+/// A column the sources file maps is not in the CSV header: say which, listing the
+/// header's columns (line 1).
+fn not_in_header(fc: &mut FileCtx<'_>, header: &[String], what: String) {
+    fc.diags.push(
+        Diagnostic::error(
+            Code::MissingColumn,
+            &fc.file,
+            format!("{what}; columns: {}", header.join(", ")),
+        )
+        .at(1, 0),
+    );
+}
+
 /// Compile getters for a binding. `headers`: CSV header names (None for JSON).
 fn bind<'s>(
     src: &'s TableSource,
@@ -476,17 +489,13 @@ fn bind<'s>(
                     if cols.is_empty() {
                         if *explicit || idx == 0 {
                             ok = false;
-                            fc.diags.push(
-                                Diagnostic::error(
-                                    Code::MissingColumn,
-                                    &fc.file,
-                                    format!(
-                                        "column `{name}` (mapped to `{}.{fname}`) is not in the header; columns: {}",
-                                        def.name,
-                                        h.join(", ")
-                                    ),
-                                )
-                                .at(1, 0),
+                            not_in_header(
+                                fc,
+                                h,
+                                format!(
+                                    "column `{name}` (mapped to `{}.{fname}`) is not in the header",
+                                    def.name
+                                ),
                             );
                         }
                         Getter::Absent
@@ -502,17 +511,13 @@ fn bind<'s>(
                     if cols.is_empty() {
                         if idx == 0 {
                             ok = false;
-                            fc.diags.push(
-                                Diagnostic::error(
-                                    Code::MissingColumn,
-                                    &fc.file,
-                                    format!(
-                                        "no `id` column for table `{}`: map one in sources.yaml (`columns: {{ id: <column> }}`); columns: {}",
-                                        def.name,
-                                        h.join(", ")
-                                    ),
-                                )
-                                .at(1, 0),
+                            not_in_header(
+                                fc,
+                                h,
+                                format!(
+                                    "no `id` column for table `{}`: map one in sources.yaml (`columns: {{ id: <column> }}`)",
+                                    def.name
+                                ),
                             );
                         }
                         Getter::Absent
@@ -578,17 +583,13 @@ fn bind<'s>(
             let cols = find_cols(h, name);
             if cols.is_empty() {
                 ok = false;
-                fc.diags.push(
-                    Diagnostic::error(
-                        Code::MissingColumn,
-                        &fc.file,
-                        format!(
-                            "column `{name}` (`latest_by` of table `{}`) is not in the header; columns: {}",
-                            def.name,
-                            h.join(", ")
-                        ),
-                    )
-                    .at(1, 0),
+                not_in_header(
+                    fc,
+                    h,
+                    format!(
+                        "column `{name}` (`latest_by` of table `{}`) is not in the header",
+                        def.name
+                    ),
                 );
             }
             Some(Getter::Cols(cols, name.clone()))
@@ -800,16 +801,14 @@ fn read_csv<R: Read>(
             }
         }
         Header::Bound(bindings, ncols) => {
-            if rec.len() != *ncols && blank_record(rec) {
-                return;
+            if csv_record(rec, line, *ncols, bindings, ev, fc, rejected_ids) {
+                n += 1;
+                if n.is_multiple_of(PROGRESS_EVERY)
+                    && let Some(p) = fc.progress
+                {
+                    p(&fc.file, n, false);
+                }
             }
-            n += 1;
-            if n.is_multiple_of(PROGRESS_EVERY)
-                && let Some(p) = fc.progress
-            {
-                p(&fc.file, n, false);
-            }
-            csv_record(rec, line, *ncols, bindings, ev, fc, rejected_ids);
         }
     });
     match (res, &header) {
@@ -849,11 +848,9 @@ fn scan_rows<R: Read>(
 ) -> u64 {
     let mut n = 0u64;
     let res = scan_reader(reader, delim, false, |rec, line| {
-        if rec.len() != ncols && blank_record(rec) {
-            return;
+        if csv_record(rec, line0 + line, ncols, bindings, ev, fc, rejected_ids) {
+            n += 1;
         }
-        n += 1;
-        csv_record(rec, line0 + line, ncols, bindings, ev, fc, rejected_ids);
     });
     if let Err((e, line)) = res {
         n += 1;
@@ -864,7 +861,8 @@ fn scan_rows<R: Read>(
     n
 }
 
-/// Map one CSV record into every table bound to its file, or reject it.
+/// Map one CSV record into every table bound to its file, or reject it. `false` for a
+/// blank line with a `\r`, which is not a row.
 fn csv_record(
     rec: &Record<'_>,
     line: u64,
@@ -873,8 +871,11 @@ fn csv_record(
     ev: &mut Evidence,
     fc: &mut FileCtx<'_>,
     rejected_ids: &mut BTreeMap<&'static str, HashSet<Box<str>>>,
-) {
+) -> bool {
     if rec.len() != ncols {
+        if blank_record(rec) {
+            return false;
+        }
         let d = Diagnostic::error(
             Code::RaggedRow,
             &fc.file,
@@ -882,7 +883,7 @@ fn csv_record(
         )
         .at(line, 0);
         reject_all(ev, fc, bindings, line, None, d);
-        return;
+        return true;
     }
     let loc = Loc {
         file: fc.file_idx,
@@ -914,6 +915,7 @@ fn csv_record(
     for b in bindings {
         add_record(ev, fc, b, line, loc, &get, rejected_ids);
     }
+    true
 }
 
 /// serde_json's message without its own " at line N column M" (we print the position,

@@ -164,12 +164,8 @@ fn work(
     let mut rec = Record::new();
     let mut rows = 0u64;
     while let Some(line) = sc.next_record(&job.bytes, &mut pos, &mut rec) {
-        if rec.len() != ncols && blank_record(&rec) {
-            continue;
-        }
-        rows += 1;
         let line = line + sc.blank_lines_before();
-        csv_record(
+        if csv_record(
             &rec,
             line,
             ncols,
@@ -177,7 +173,9 @@ fn work(
             &mut ev,
             &mut fc,
             &mut rejected_ids,
-        );
+        ) {
+            rows += 1;
+        }
     }
     let literal = sc.anomaly();
     drop(rec);
