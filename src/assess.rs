@@ -6,6 +6,7 @@
 //! population table they belong to: fail closed.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -51,9 +52,9 @@ pub struct RecordResult {
     /// Record id.
     pub record_id: String,
     /// Its table.
-    pub table: String,
-    /// Source file.
-    pub file: String,
+    pub table: &'static str,
+    /// Source file (shared by the records of one file).
+    pub file: Arc<str>,
     /// Source line.
     pub line: Option<u64>,
     /// JSON pointer in the source.
@@ -65,13 +66,57 @@ pub struct RecordResult {
     /// Why.
     pub message: String,
     /// Values used.
-    pub values: BTreeMap<String, String>,
+    pub values: Values,
     /// Deadline for pending and at-risk records.
     pub due: Option<String>,
     /// The verdict before a waiver applied (`verdict` is then `waived`).
     pub raw_verdict: Option<Verdict>,
-    /// The waiver that covers this exception.
-    pub waiver: Option<crate::waivers::WaiverRef>,
+    /// The waiver that covers this exception (boxed: most records have none).
+    pub waiver: Option<Box<crate::waivers::WaiverRef>>,
+}
+
+/// The values a verdict was reached on, by name: a map in JSON. Kept as a sorted
+/// vector, as a large run holds tens of thousands of them (a `BTreeMap` allocates a
+/// node of eleven entries for one value).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Values(Vec<(&'static str, String)>);
+
+impl Values {
+    /// From the pairs of an outcome; for a name given twice the last value is kept.
+    pub fn new(mut pairs: Vec<(&'static str, String)>) -> Values {
+        pairs.reverse();
+        // Stable: of equal names, the last given comes first after the reverse.
+        pairs.sort_by(|a, b| a.0.cmp(b.0));
+        pairs.dedup_by(|later, first| later.0 == first.0);
+        Values(pairs)
+    }
+    /// The value of a name.
+    pub fn get(&self, name: &str) -> Option<&String> {
+        self.0
+            .binary_search_by(|(k, _)| (*k).cmp(name))
+            .ok()
+            .and_then(|i| self.0.get(i))
+            .map(|(_, v)| v)
+    }
+    /// Name and value, in name order.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &String)> {
+        self.0.iter().map(|(k, v)| (*k, v))
+    }
+    /// No values?
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Serialize for Values {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
 }
 
 /// Result of one check.
@@ -409,12 +454,28 @@ pub fn assess(cat: &Catalog, ev: &Evidence, scope: &Scope) -> Assessment {
     };
     let mut warnings = Vec::new();
     let mut results: Vec<CheckResult> = Vec::new();
+    let done: Vec<_> = par_map(&tasks, run).into_iter().flatten().collect();
+    // The records of each check's stretches, counted first so that joining them
+    // allocates each check's list once.
+    let mut sizes = vec![(0usize, 0usize); checks.len()];
+    for (i, r, _) in &done {
+        if let Some(s) = sizes.get_mut(*i) {
+            s.0 += r.records.len();
+            s.1 += r.elapsed.len();
+        }
+    }
     let mut last = usize::MAX;
-    for (i, r, w) in par_map(&tasks, run).into_iter().flatten() {
+    for (i, mut r, w) in done {
         warnings.extend(w);
         match results.last_mut() {
             Some(prev) if i == last => prev.join(r),
-            _ => results.push(r),
+            _ => {
+                if let Some(&(n, e)) = sizes.get(i) {
+                    r.records.reserve_exact(n.saturating_sub(r.records.len()));
+                    r.elapsed.reserve_exact(e.saturating_sub(r.elapsed.len()));
+                }
+                results.push(r)
+            }
         }
         last = i;
     }
@@ -592,6 +653,7 @@ fn run_check(
         }
     }
     let mut outs: Vec<Outcome> = Vec::new();
+    let mut paths = Paths::default();
     let mut sampling = sample.map(crate::sample::Sampling::new);
     let aggregate = c.rule.aggregate();
     let mut agg_rows = Vec::new();
@@ -621,13 +683,13 @@ fn run_check(
             {
                 continue;
             }
-            tally(&mut r, c, ctx, o);
+            tally(&mut r, c, ctx, o, &mut paths);
         }
     }
     if aggregate {
         c.rule.evaluate_all(ctx, t, &agg_rows, &mut outs);
         for o in outs.drain(..) {
-            tally(&mut r, c, ctx, o);
+            tally(&mut r, c, ctx, o, &mut paths);
         }
     }
     if let Some(s) = sampling {
@@ -687,21 +749,21 @@ fn finish_check(r: &mut CheckResult, c: &Check, ev: &Evidence) {
     for rj in ev
         .rejected
         .iter()
-        .filter(|x| read_tables.contains(&x.table.as_str()))
+        .filter(|x| read_tables.contains(&x.table))
     {
         r.population += 1;
         r.exceptions_count += 1;
         r.rejected += 1;
         r.records.push(RecordResult {
             record_id: rj.record_id.clone().unwrap_or_else(|| "(no id)".into()),
-            table: rj.table.clone(),
-            file: rj.diagnostic.file.clone(),
+            table: rj.table,
+            file: Arc::from(rj.diagnostic.file.as_str()),
             line: rj.diagnostic.line,
             pointer: rj.diagnostic.pointer.clone(),
             verdict: Verdict::NotEvaluable,
             counts_as_exception: true,
             message: format!("record rejected: {}", rj.diagnostic.message),
-            values: BTreeMap::new(),
+            values: Values::default(),
             due: None,
             raw_verdict: None,
             waiver: None,
@@ -718,7 +780,25 @@ fn finish_check(r: &mut CheckResult, c: &Check, ev: &Evidence) {
 }
 
 /// Count one outcome into a check result, keeping the record when it does not pass.
-fn tally(r: &mut CheckResult, c: &Check, ctx: &EvalCtx<'_>, o: Outcome) {
+/// The path of each input file, made once per check run and shared by its records.
+#[derive(Default)]
+struct Paths(Vec<Option<Arc<str>>>);
+
+impl Paths {
+    fn get(&mut self, ev: &Evidence, file: u32, shown: String) -> Arc<str> {
+        let i = file as usize;
+        if self.0.len() <= i {
+            self.0.resize(i + 1, None);
+        }
+        match self.0.get_mut(i) {
+            Some(Some(p)) if **p == *shown => p.clone(),
+            Some(slot) => slot.insert(Arc::from(shown)).clone(),
+            None => Arc::from(ev.inputs.get(i).map_or("", |x| x.path.as_str())),
+        }
+    }
+}
+
+fn tally(r: &mut CheckResult, c: &Check, ctx: &EvalCtx<'_>, o: Outcome, paths: &mut Paths) {
     if r.limit.is_none() && c.rule.kind() == "deadline" {
         r.limit = o
             .values
@@ -772,21 +852,23 @@ fn tally(r: &mut CheckResult, c: &Check, ctx: &EvalCtx<'_>, o: Outcome) {
         Some(s) => (s.clone(), None),
         None => (tt.id(o.row).to_string(), tt.loc(o.row)),
     };
-    let (file, line, pointer) = loc.map(|l| ctx.ev.position(&l)).unwrap_or_default();
+    let (file, line, pointer) = match loc {
+        Some(l) => {
+            let (shown, line, pointer) = ctx.ev.position(&l);
+            (paths.get(ctx.ev, l.file, shown), line, pointer)
+        }
+        None => (Arc::from(""), None, None),
+    };
     r.records.push(RecordResult {
         record_id,
-        table: o.table.to_string(),
+        table: o.table,
         file,
         line,
         pointer,
         verdict: o.verdict,
         counts_as_exception: counts,
         message: o.message,
-        values: o
-            .values
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect(),
+        values: Values::new(o.values),
         due: o.due.map(|d| d.to_string()),
         raw_verdict: None,
         waiver: None,
@@ -890,5 +972,31 @@ impl ControlResult {
         };
         self.status = status;
         self.result = result;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Values;
+
+    #[test]
+    fn values_are_sorted_by_name_and_the_last_of_a_name_wins() {
+        let v = Values::new(vec![
+            ("start", "1".into()),
+            ("end", "2".into()),
+            ("start", "3".into()),
+            ("audience", "customers".into()),
+        ]);
+        let got: Vec<(&str, &str)> = v.iter().map(|(k, x)| (k, x.as_str())).collect();
+        assert_eq!(
+            got,
+            [("audience", "customers"), ("end", "2"), ("start", "3")]
+        );
+        assert_eq!(v.get("start").map(String::as_str), Some("3"));
+        assert_eq!(v.get("deadline"), None);
+        assert_eq!(
+            serde_json::to_string(&v).unwrap_or_default(),
+            r#"{"audience":"customers","end":"2","start":"3"}"#
+        );
     }
 }

@@ -209,7 +209,7 @@ impl Locus<'_> {
     fn table(&self) -> &str {
         match self {
             Locus::Row(t, _) => t.def.name,
-            Locus::Rejected(r) => &r.table,
+            Locus::Rejected(r) => r.table,
         }
     }
 }
@@ -257,7 +257,7 @@ pub fn explain(l: &Loaded, record_id: &str, table: Option<&str>) -> Result<Expla
         }
         Locus::Rejected(rj) => RecordInfo {
             id: record_id.to_string(),
-            table: rj.table.clone(),
+            table: rj.table.to_string(),
             file: rj.diagnostic.file.clone(),
             line: rj.diagnostic.line,
             pointer: rj.diagnostic.pointer.clone(),

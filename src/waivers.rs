@@ -252,7 +252,7 @@ pub fn apply(a: &mut Assessment, waivers: &[Waiver], file: &str) -> Vec<Diagnost
                         r.raw_verdict = Some(r.verdict);
                         r.verdict = Verdict::Waived;
                         r.counts_as_exception = false;
-                        r.waiver = Some(w.info.clone());
+                        r.waiver = Some(Box::new(w.info.clone()));
                         c.exceptions_count = c.exceptions_count.saturating_sub(1);
                         c.waived += 1;
                         used = true;

@@ -600,7 +600,7 @@ impl Table {
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Rejected {
     /// Canonical table it would have entered.
-    pub table: String,
+    pub table: &'static str,
     /// Its id, when it could be read.
     pub record_id: Option<String>,
     /// File, line/pointer, reason.

@@ -683,7 +683,7 @@ fn reject_unbound(ev: &mut Evidence, fc: &mut FileCtx<'_>, binds: &[&TableSource
     fc.rejected_recs.insert(line);
     if let Some(b) = binds.first() {
         ev.rejected.push(Rejected {
-            table: b.def.name.to_string(),
+            table: b.def.name,
             record_id: None,
             diagnostic: Diagnostic::error(
                 Code::MissingColumn,
@@ -940,7 +940,7 @@ fn reject_line(
     fc.rejected_recs.insert(n);
     if let Some(b) = binds.first() {
         ev.rejected.push(Rejected {
-            table: b.def.name.to_string(),
+            table: b.def.name,
             record_id: None,
             diagnostic: d.clone(),
         });
@@ -968,7 +968,7 @@ fn reject_all(
     fc.rejected_recs.insert(n);
     if let Some(b) = bindings.first() {
         ev.rejected.push(Rejected {
-            table: b.src.def.name.to_string(),
+            table: b.src.def.name,
             record_id: id,
             diagnostic: d.clone(),
         });
@@ -1163,7 +1163,7 @@ fn add_record<'r>(
 fn reject(
     ev: &mut Evidence,
     fc: &mut FileCtx<'_>,
-    table: &str,
+    table: &'static str,
     n: u64,
     id: Option<String>,
     errs: Vec<Diagnostic>,
@@ -1171,7 +1171,7 @@ fn reject(
     fc.rejected_recs.insert(n);
     if let Some(first) = errs.first() {
         ev.rejected.push(Rejected {
-            table: table.to_string(),
+            table,
             record_id: id,
             diagnostic: first.clone(),
         });
@@ -1625,7 +1625,7 @@ fn check_references(ev: &mut Evidence, rejected_ids: &BTreeMap<&'static str, Has
             inp.rows_rejected += 1;
         }
         ev.rejected.push(Rejected {
-            table: name.to_string(),
+            table: name,
             record_id: Some(id),
             diagnostic: d.clone(),
         });

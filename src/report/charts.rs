@@ -363,8 +363,8 @@ fn fmt1(h: f64) -> String {
 /// date and is counted as undated in the caption.
 pub fn exception_instant(r: &RecordResult) -> Option<Ts> {
     r.values
-        .values()
-        .filter_map(|v| crate::parse_instant(v).ok())
+        .iter()
+        .filter_map(|(_, v)| crate::parse_instant(v).ok())
         .min()
         .or_else(|| r.due.as_deref().and_then(|d| crate::parse_instant(d).ok()))
 }

@@ -36,8 +36,8 @@ pub fn render(a: &Assessment) -> Vec<u8> {
             let row = [
                 c.id.as_str(),
                 r.record_id.as_str(),
-                r.table.as_str(),
-                r.file.as_str(),
+                r.table,
+                &r.file,
                 line.as_str(),
                 r.verdict.as_str(),
                 if r.counts_as_exception {

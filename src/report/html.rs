@@ -255,7 +255,7 @@ pub fn source_of(r: &RecordResult) -> String {
     match (r.line, &r.pointer) {
         (Some(l), _) if l > 0 => format!("{}:{l}", r.file),
         (_, Some(p)) => format!("{}#{p}", r.file),
-        _ => r.file.clone(),
+        _ => r.file.to_string(),
     }
 }
 
@@ -269,16 +269,16 @@ pub fn breakable_path(p: &str) -> String {
 }
 
 /// The values a check used, in reading order: the clock first, then the rest by name.
-pub fn ordered_values(v: &BTreeMap<String, String>) -> Vec<(String, String)> {
+pub fn ordered_values(v: &crate::assess::Values) -> Vec<(String, String)> {
     const FIRST: &[&str] = &["start", "end", "deadline", "elapsed", "limit", "time_left"];
     let mut out: Vec<(String, String)> = FIRST
         .iter()
-        .filter_map(|k| v.get(*k).map(|x| (k.replace('_', " "), x.clone())))
+        .filter_map(|k| v.get(k).map(|x| (k.replace('_', " "), x.clone())))
         .collect();
     out.extend(
         v.iter()
-            .filter(|(k, _)| !FIRST.contains(&k.as_str()))
-            .map(|(k, x)| (k.clone(), x.clone())),
+            .filter(|(k, _)| !FIRST.contains(k))
+            .map(|(k, x)| (k.to_string(), x.clone())),
     );
     out
 }
@@ -587,7 +587,7 @@ fn build(a: &Assessment, gate: &Gate) -> Page {
         .rejected
         .iter()
         .map(|r| RejectedView {
-            table: r.table.clone(),
+            table: r.table.to_string(),
             record_id: r.record_id.clone().unwrap_or_else(|| "(no id)".into()),
             source: match (r.diagnostic.line, &r.diagnostic.pointer) {
                 (Some(l), _) => format!("{}:{l}", r.diagnostic.file),
@@ -756,17 +756,19 @@ mod tests {
 
     #[test]
     fn values_put_the_clock_first() {
-        let v: BTreeMap<String, String> = [
-            ("limit", "72 h 00 min"),
-            ("start", "s"),
-            ("end", "e"),
-            ("deadline", "d"),
-            ("elapsed", "91 h 05 min"),
-            ("audience", "customers"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+        let v = crate::assess::Values::new(
+            [
+                ("limit", "72 h 00 min"),
+                ("start", "s"),
+                ("end", "e"),
+                ("deadline", "d"),
+                ("elapsed", "91 h 05 min"),
+                ("audience", "customers"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k, v.to_string()))
+            .collect(),
+        );
         let keys: Vec<String> = ordered_values(&v).into_iter().map(|(k, _)| k).collect();
         assert_eq!(
             keys,

@@ -40,7 +40,7 @@ pub fn where_is(r: &RecordResult) -> String {
     match (r.line, &r.pointer) {
         (Some(l), _) => format!("{}:{l}", r.file),
         (None, Some(p)) => format!("{} (at {p})", r.file),
-        (None, None) => r.file.clone(),
+        (None, None) => r.file.to_string(),
     }
 }
 

@@ -38,7 +38,7 @@ impl Lines {
         }
         let p = r.pointer.as_deref()?;
         let (prefix, idx) = p.rsplit_once('/')?;
-        let (records, lines) = self.by_file.get(&r.file)?;
+        let (records, lines) = self.by_file.get(&*r.file)?;
         if prefix != records {
             return None;
         }

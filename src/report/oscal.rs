@@ -412,11 +412,11 @@ impl<'a> Builder<'a> {
 
     /// The back-matter resource of a record named as a subject.
     fn record_resource(&mut self, r: &RecordResult) -> String {
-        let key = (r.table.clone(), r.record_id.clone());
+        let key = (r.table.to_string(), r.record_id.clone());
         if let Some((u, _)) = self.record_res.get(&key) {
             return u.clone();
         }
-        let u = self.ids.get(&["record", &r.table, &r.record_id]);
+        let u = self.ids.get(&["record", r.table, &r.record_id]);
         let res = obj(vec![
             ("uuid", json!(u)),
             (
@@ -428,7 +428,7 @@ impl<'a> Builder<'a> {
                 json!(props(&[
                     ("resource-kind", "evidence-record".into()),
                     ("record-id", r.record_id.clone()),
-                    ("table", r.table.clone()),
+                    ("table", r.table.to_string()),
                 ])),
             ),
             (
@@ -554,7 +554,7 @@ impl<'a> Builder<'a> {
             &self.as_of,
             "record",
             &c.id,
-            &r.table,
+            r.table,
             &r.record_id,
             &r.file,
             &line_s,
@@ -564,7 +564,7 @@ impl<'a> Builder<'a> {
         let mut p = vec![
             ("check-id", c.id.clone()),
             ("record-id", r.record_id.clone()),
-            ("table", r.table.clone()),
+            ("table", r.table.to_string()),
             ("verdict", r.verdict.as_str().to_string()),
         ];
         if let Some(raw) = r.raw_verdict {
@@ -578,7 +578,7 @@ impl<'a> Builder<'a> {
             p.push(("due", d.clone()));
         }
         let mut ps = props(&p);
-        for (k, v) in &r.values {
+        for (k, v) in r.values.iter() {
             if let Some(line) = line(v) {
                 ps.push(json!({ "name": token(k), "ns": NS, "class": "value", "value": line }));
             }
@@ -1061,10 +1061,10 @@ pub fn poam(a: &Assessment, rem: &Remediations) -> Value {
                 .and_then(|f| f.owner.as_ref())
                 .and_then(|o| line(o));
             let waived = r.verdict == Verdict::Waived;
-            let risk_uuid = b.ids.get(&["risk", &c.id, &r.table, &r.record_id]);
-            let item_uuid = b.ids.get(&["poam-item", &c.id, &r.table, &r.record_id]);
-            let rem_uuid = b.ids.get(&["remediation", &c.id, &r.table, &r.record_id]);
-            let task_uuid = b.ids.get(&["milestone", &c.id, &r.table, &r.record_id]);
+            let risk_uuid = b.ids.get(&["risk", &c.id, r.table, &r.record_id]);
+            let item_uuid = b.ids.get(&["poam-item", &c.id, r.table, &r.record_id]);
+            let rem_uuid = b.ids.get(&["remediation", &c.id, r.table, &r.record_id]);
+            let task_uuid = b.ids.get(&["milestone", &c.id, r.table, &r.record_id]);
             let mut task = obj(vec![
                 ("uuid", json!(task_uuid)),
                 ("type", json!("milestone")),
@@ -1101,7 +1101,7 @@ pub fn poam(a: &Assessment, rem: &Remediations) -> Value {
             let mut p = vec![
                 ("check-id", c.id.clone()),
                 ("record-id", r.record_id.clone()),
-                ("table", r.table.clone()),
+                ("table", r.table.to_string()),
                 ("deadline-source", source.to_string()),
             ];
             if let Some(o) = &owner {

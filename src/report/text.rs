@@ -98,7 +98,7 @@ pub fn render(a: &Assessment, gate: &Gate) -> String {
             let loc = match (r.line, &r.pointer) {
                 (Some(l), _) => format!("{}:{l}", r.file),
                 (None, Some(p)) => format!("{} {p}", r.file),
-                (None, None) => r.file.clone(),
+                (None, None) => r.file.to_string(),
             };
             let mark = if r.counts_as_exception
                 || is_pending(r.verdict)

@@ -239,7 +239,7 @@ fn merge(
                 .or_default()
                 .insert(id.as_str().into());
             rejected.push(Rejected {
-                table: name.to_string(),
+                table: name,
                 record_id: Some(id),
                 diagnostic: d.clone(),
             });
