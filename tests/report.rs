@@ -521,3 +521,36 @@ fn formula_cells_are_neutralised_in_exceptions_csv() {
     let s = String::from_utf8(bytes).unwrap();
     assert!(s.contains("owner `=HYPERLINK(\"\"x\"\")`"), "{s}");
 }
+
+/// report.json is written straight from the assessment (not through a JSON value), so
+/// nothing but this test keeps its keys in order: parsing it and writing it again with
+/// sorted keys must give the same bytes. The shipped demo with its waivers covers
+/// waived records, pending deadlines, rejected records and the gate.
+#[test]
+fn report_json_keys_are_sorted_everywhere() {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let tmp = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_evidentia"))
+        .current_dir(&root)
+        .args([
+            "check",
+            "--format",
+            "json",
+            "--waivers",
+            "evidence/waivers.yaml",
+        ])
+        .arg("--out")
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{o:?}");
+    let bytes = std::fs::read(tmp.path().join("report.json")).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    let mut again = serde_json::to_vec_pretty(&v).unwrap();
+    again.push(b'\n');
+    assert!(again == bytes, "report.json keys are not in sorted order");
+    let text = String::from_utf8(bytes).unwrap();
+    for key in ["\"waiver\": {", "\"pending_items\": [\n", "\"values\": {"] {
+        assert!(text.contains(key), "the demo no longer covers {key}");
+    }
+}
