@@ -127,37 +127,85 @@ pub struct Loc {
 /// Sentinel for a missing instant or number in a column.
 const NONE_I64: i64 = i64::MIN;
 
-/// Texts stored end to end; value `i` is `buf[ends[i-1]..ends[i]]`, empty = missing.
-#[derive(Debug, Default)]
+/// Texts stored end to end; value `i` is `buf[end(i-1)..end(i)]`, empty = missing.
+/// Ends are kept in 32 bits (half the memory of a large table's text columns): the
+/// high bits are the number of entries of `wraps` at or before `i`, each entry being
+/// a value whose end crossed a multiple of 4 GiB (none below 4 GiB of text).
+#[derive(Debug)]
 struct Texts {
     buf: String,
-    ends: Vec<u64>,
+    ends: Vec<u32>,
+    wraps: Vec<u32>,
+    /// Bits of an end kept in `ends` (32; fewer only in tests, to reach a wrap).
+    bits: u32,
+}
+
+impl Default for Texts {
+    fn default() -> Texts {
+        Texts {
+            buf: String::new(),
+            ends: Vec::new(),
+            wraps: Vec::new(),
+            bits: 32,
+        }
+    }
 }
 
 impl Texts {
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+    /// Byte offset where value `i` ends.
+    fn end(&self, i: usize) -> usize {
+        let low = u64::from(self.ends.get(i).copied().unwrap_or(0));
+        if self.wraps.is_empty() {
+            return low as usize;
+        }
+        let high = self.wraps.partition_point(|&w| w as usize <= i) as u64;
+        ((high << self.bits) | low) as usize
+    }
     fn get(&self, i: usize) -> &str {
-        let start = if i == 0 {
-            0
+        let start = if i == 0 { 0 } else { self.end(i - 1) };
+        let end = if i < self.ends.len() {
+            self.end(i)
         } else {
-            self.ends.get(i - 1).copied().unwrap_or(0)
+            start
         };
-        let end = self.ends.get(i).copied().unwrap_or(start);
-        self.buf.get(start as usize..end as usize).unwrap_or("")
+        self.buf.get(start..end).unwrap_or("")
+    }
+    /// Record that the next value ends at byte `end` of `buf`.
+    fn push_end(&mut self, end: usize) {
+        let i = self.ends.len();
+        let before = if i == 0 { 0 } else { self.end(i - 1) } as u64;
+        let end = end as u64;
+        for _ in (before >> self.bits)..(end >> self.bits) {
+            self.wraps.push(i as u32);
+        }
+        let mask = (1u64 << self.bits) - 1;
+        self.ends.push((end & mask) as u32);
     }
     fn push(&mut self, s: &str) {
         self.buf.push_str(s);
-        self.ends.push(self.buf.len() as u64);
+        self.push_end(self.buf.len());
     }
     fn truncate(&mut self, n: usize) {
         self.ends.truncate(n);
-        let end = self.ends.last().copied().unwrap_or(0);
-        self.buf.truncate(end as usize);
+        self.wraps.retain(|&w| (w as usize) < n);
+        let end = if n == 0 { 0 } else { self.end(n - 1) };
+        self.buf.truncate(end);
     }
     /// Append all values of another text store.
     fn extend(&mut self, other: &Texts) {
-        let off = self.buf.len() as u64;
+        let off = self.buf.len();
         self.buf.push_str(&other.buf);
-        self.ends.extend(other.ends.iter().map(|e| e + off));
+        self.ends.reserve(other.len());
+        for i in 0..other.len() {
+            self.push_end(off + other.end(i));
+        }
+    }
+    fn shrink(&mut self) {
+        self.buf.shrink_to_fit();
+        self.ends.shrink_to_fit();
     }
 }
 
@@ -186,7 +234,7 @@ impl Column {
         match self {
             Column::Time(v) | Column::Int(v) => v.len(),
             Column::Bool(v) => v.len(),
-            Column::Text(t) | Column::List(t) => t.ends.len(),
+            Column::Text(t) | Column::List(t) => t.len(),
         }
     }
 
@@ -456,7 +504,7 @@ impl Table {
 
     /// Number of rows (including dead ones).
     pub fn len(&self) -> usize {
-        self.ids.ends.len()
+        self.ids.len()
     }
 
     /// No rows?
@@ -577,14 +625,10 @@ impl Table {
             match c {
                 Column::Time(v) | Column::Int(v) => v.shrink_to_fit(),
                 Column::Bool(v) => v.shrink_to_fit(),
-                Column::Text(t) | Column::List(t) => {
-                    t.buf.shrink_to_fit();
-                    t.ends.shrink_to_fit();
-                }
+                Column::Text(t) | Column::List(t) => t.shrink(),
             }
         }
-        self.ids.buf.shrink_to_fit();
-        self.ids.ends.shrink_to_fit();
+        self.ids.shrink();
         self.locs.shrink_to_fit();
         self.dead.shrink_to_fit();
         self.in_period.shrink_to_fit();
@@ -674,6 +718,58 @@ impl Evidence {
                 (loc.line > 0).then_some(u64::from(loc.line)),
                 None,
             ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Texts;
+    use proptest::prelude::*;
+
+    fn small() -> Texts {
+        // 4-bit ends: a wrap every 16 bytes of text, as 32-bit ends wrap every 4 GiB.
+        Texts {
+            bits: 4,
+            ..Texts::default()
+        }
+    }
+
+    proptest! {
+        /// Pushing, appending another store and truncating give the values a plain
+        /// list of strings gives, across many wraps (values of up to 40 bytes cross
+        /// several 16-byte boundaries at once).
+        #[test]
+        fn texts_with_wrapping_ends_match_a_list(
+            a in proptest::collection::vec("[a-z]{0,40}", 0..40),
+            b in proptest::collection::vec("[a-z]{0,40}", 0..40),
+            cut in 0usize..90,
+        ) {
+            let mut t = small();
+            let mut model: Vec<String> = Vec::new();
+            for s in &a {
+                t.push(s);
+                model.push(s.clone());
+            }
+            let mut u = small();
+            for s in &b {
+                u.push(s);
+                model.push(s.clone());
+            }
+            t.extend(&u);
+            prop_assert_eq!(t.len(), model.len());
+            for (i, m) in model.iter().enumerate() {
+                prop_assert_eq!(t.get(i), m.as_str());
+            }
+            let n = cut.min(model.len());
+            t.truncate(n);
+            model.truncate(n);
+            t.push("tail");
+            model.push("tail".into());
+            for (i, m) in model.iter().enumerate() {
+                prop_assert_eq!(t.get(i), m.as_str());
+            }
+            prop_assert_eq!(t.buf.len(), model.iter().map(String::len).sum::<usize>());
         }
     }
 }
