@@ -167,6 +167,11 @@ pub fn run_check(opts: &CheckOptions) -> Result<RunOutput, Vec<Diagnostic>> {
         return Err(ev_diags.finish());
     }
     assess::apply_period(&mut ev, opts.period);
+    if !opts.remediations {
+        for t in ev.tables.values_mut() {
+            t.drop_id_index();
+        }
+    }
     let mut assessment = assess::assess(&cat, &ev, &scope);
     assessment.entity = opts.entity.clone();
     if let Some(p) = &opts.waivers {

@@ -530,13 +530,24 @@ impl Table {
         }
     }
 
-    /// Row index of an id.
+    /// Row index of an id. After `drop_id_index` this is a search through the ids.
     pub fn row_of(&self, id: &str) -> Option<u32> {
         let ids = &self.ids;
+        if !self.index {
+            return (0..ids.len()).find(|&r| ids.get(r) == id).map(|r| r as u32);
+        }
         let h = fx32(id);
         self.by_id
             .find(spread(h), |&(r, rh)| rh == h && ids.get(r as usize) == id)
             .map(|&(r, _)| r)
+    }
+
+    /// Free the id index (about 9 bytes a row) once reading is done and references
+    /// are resolved: a check run looks nothing up by id after that, unless it writes
+    /// the POA&M (`report::oscal::remediations`).
+    pub fn drop_id_index(&mut self) {
+        self.by_id = hashbrown::HashTable::new();
+        self.index = false;
     }
 
     /// Id of a row.
@@ -723,8 +734,33 @@ impl Evidence {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
-    use super::Texts;
+    use super::{Loc, Table, Texts};
+
+    #[test]
+    fn rows_are_found_by_id_with_and_without_the_index() {
+        let def = crate::evidence::tables::table("incidents").unwrap();
+        let mut t = Table::new(def, &[]);
+        for (i, id) in ["INC-1", "INC-2", "INC-3"].iter().enumerate() {
+            assert_eq!(
+                t.commit(
+                    id,
+                    Loc {
+                        file: 0,
+                        line: i as u32 + 2
+                    }
+                ),
+                Ok(i as u32)
+            );
+        }
+        // A duplicate is refused while the index is there.
+        assert!(t.commit("INC-2", Loc { file: 0, line: 9 }).is_err());
+        let found = |t: &Table| ["INC-3", "INC-1", "INC-9"].map(|id| t.row_of(id));
+        assert_eq!(found(&t), [Some(2), Some(0), None]);
+        t.drop_id_index();
+        assert_eq!(found(&t), [Some(2), Some(0), None]);
+    }
     use proptest::prelude::*;
 
     fn small() -> Texts {
