@@ -13,6 +13,7 @@ use serde::Serialize;
 use crate::catalog::{Catalog, Check, NotEvaluable, Severity};
 use crate::diag::{Code, Diagnostic};
 use crate::evidence::read::Needs;
+use crate::evidence::tables::Kind;
 use crate::evidence::{Evidence, Input, Rejected};
 use crate::rules::{EvalCtx, Outcome, RelIndex, Verdict};
 use crate::time::Ts;
@@ -184,7 +185,10 @@ pub struct OpenFinding {
 pub const FINDING_AGE_FIELDS: &[&str] = &["status", "created_at", "due_at", "closed_at"];
 
 /// Add the findings fields the aging chart needs, when findings are read at all.
-pub fn extend_needs_for_aging(needs: &mut Needs, sources_have_findings: bool) {
+/// Without the chart (`chart: false`) only its text fields are added: a typed field
+/// that is not kept is still validated, but a text field's UTF-8 is checked only when
+/// it is kept, and which rows are rejected must not depend on the outputs asked for.
+pub fn extend_needs_for_aging(needs: &mut Needs, sources_have_findings: bool, chart: bool) {
     let Some(def) = crate::evidence::tables::table("findings") else {
         return;
     };
@@ -193,7 +197,13 @@ pub fn extend_needs_for_aging(needs: &mut Needs, sources_have_findings: bool) {
     }
     let set = needs.entry(def.name).or_default();
     for f in FINDING_AGE_FIELDS {
-        if let Some(i) = def.fields.iter().position(|x| x.name == *f) {
+        if let Some(i) = def.fields.iter().position(|x| x.name == *f)
+            && (chart
+                || def
+                    .fields
+                    .get(i)
+                    .is_some_and(|x| matches!(x.kind, Kind::Text | Kind::List)))
+        {
             set.insert(i);
         }
     }
@@ -314,7 +324,8 @@ pub struct Assessment {
     pub crosswalk: Vec<crate::catalog::Mapping>,
     /// Name of the audited entity (from the settings file), for report covers.
     pub entity: Option<String>,
-    /// Findings still open at as-of (for the findings-aging chart).
+    /// Findings still open at as-of (for the findings-aging chart; listed by
+    /// `run_check` only when `CheckOptions::open_findings`).
     pub open_findings: Vec<OpenFinding>,
     /// Warnings (e.g. fields no source provides).
     pub warnings: Vec<Diagnostic>,
@@ -538,7 +549,7 @@ pub fn assess(cat: &Catalog, ev: &Evidence, scope: &Scope) -> Assessment {
             .cloned()
             .collect(),
         entity: None,
-        open_findings: open_findings(ev, scope.as_of),
+        open_findings: Vec::new(),
         warnings,
     }
 }

@@ -96,6 +96,7 @@ fn resolve(a: &ScopeArgs) -> Result<CheckOptions, u8> {
         severity: Vec::new(),
         max_exceptions: None,
         remediations: false,
+        open_findings: false,
     })
 }
 

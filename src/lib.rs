@@ -79,6 +79,10 @@ pub struct CheckOptions {
     /// Look up the owner and due date of exception findings (`RunOutput::remediations`,
     /// for the POA&M); without it they are left empty.
     pub remediations: bool,
+    /// List the findings open at as-of (`Assessment::open_findings`, for the aging
+    /// chart of report.html); without it the list is empty and the findings' dates
+    /// only the chart reads are validated but not kept.
+    pub open_findings: bool,
 }
 
 /// A finished run.
@@ -159,7 +163,11 @@ pub fn run_check(opts: &CheckOptions) -> Result<RunOutput, Vec<Diagnostic>> {
     let checks = assess::selected_checks(&cat, &scope.frameworks);
     let mut needs = assess::needs(&checks);
     report::oscal::extend_needs(&mut needs);
-    assess::extend_needs_for_aging(&mut needs, sources.iter().any(|s| s.def.name == "findings"));
+    assess::extend_needs_for_aging(
+        &mut needs,
+        sources.iter().any(|s| s.def.name == "findings"),
+        opts.open_findings,
+    );
     let mut ev =
         evidence::read::load_with_progress(&sources, &needs, opts.progress.as_ref().map(|p| &*p.0));
     let ev_diags = std::mem::take(&mut ev.diags);
@@ -173,6 +181,9 @@ pub fn run_check(opts: &CheckOptions) -> Result<RunOutput, Vec<Diagnostic>> {
         }
     }
     let mut assessment = assess::assess(&cat, &ev, &scope);
+    if opts.open_findings {
+        assessment.open_findings = assess::open_findings(&ev, opts.as_of);
+    }
     assessment.entity = opts.entity.clone();
     if let Some(p) = &opts.waivers {
         let w = waivers::apply(&mut assessment, &waivers, &p.display().to_string());

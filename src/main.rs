@@ -510,6 +510,7 @@ fn check(a: CheckArgs) -> u8 {
         severity,
         max_exceptions: a.max_exceptions,
         remediations: formats.contains(&Format::Poam),
+        open_findings: formats.contains(&Format::Html),
     };
     let out = match evidentia::run_check(&opts) {
         Ok(o) => o,

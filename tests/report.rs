@@ -554,3 +554,47 @@ fn report_json_keys_are_sorted_everywhere() {
         assert!(text.contains(key), "the demo no longer covers {key}");
     }
 }
+
+/// The findings-aging chart's dates are kept only when report.html is written, but a
+/// bad date rejects its finding whatever the outputs asked for: the same rejections
+/// and exceptions with and without report.html, and the chart counts open findings.
+#[test]
+fn rejections_do_not_depend_on_the_outputs_asked_for() {
+    let findings = "id,owner,status,created_at,due_at,closed_at
+F-1,a.khan,open,2025-01-05T00:00:00Z,2025-03-01T00:00:00Z,
+F-2,b.lee,open,not a date,,
+F-3,c.diaz,closed,2025-01-02T00:00:00Z,,2025-02-01T00:00:00Z
+F-4,d.ito,open,2025-02-01T00:00:00Z,,not a date either
+";
+    let f = Fixture::with(
+        CATALOG,
+        SOURCES,
+        &[
+            ("incidents.csv", INCIDENTS),
+            ("notifications.csv", NOTIFICATIONS),
+            ("findings.csv", findings),
+        ],
+    );
+    std::fs::write(f.root().join("evidentia.yaml"), SETTINGS).unwrap();
+    let mut rejected = Vec::new();
+    for formats in ["json", "json,html"] {
+        let o = evidentia(&f, &["check", "--keep-going", "--format", formats]);
+        assert_eq!(o.status.code(), Some(1), "{o:?}");
+        let v: serde_json::Value = serde_json::from_slice(&read(&f, "report.json")).unwrap();
+        rejected.push((
+            v["rejected"].clone(),
+            v["summary"].clone(),
+            v["inputs"].clone(),
+        ));
+    }
+    assert_eq!(rejected[0], rejected[1]);
+    let ids: Vec<&str> = rejected[0]
+        .0
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["record_id"].as_str())
+        .collect();
+    assert_eq!(ids, ["F-2", "F-4"]);
+    assert!(text(&f, "report.html").contains("1 finding(s) open at as-of"));
+}

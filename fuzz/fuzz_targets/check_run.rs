@@ -331,6 +331,7 @@ fuzz_target!(|inp: Input| {
         severity: vec![],
         max_exceptions: None,
         remediations: true,
+        open_findings: true,
     };
     let out = match run_check(&opts) {
         Ok(o) => o,
