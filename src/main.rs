@@ -565,7 +565,9 @@ fn check(a: CheckArgs) -> u8 {
     for d in &out.diagnostics {
         eprintln!("{d}");
     }
-    let mut written: Vec<(&str, Vec<u8>)> = Vec::new();
+    // Each file written, with its SHA-256 for the manifest (the bytes are not kept: the
+    // outputs of a large run are hundreds of megabytes).
+    let mut written: Vec<(&str, String)> = Vec::new();
     for f in &formats {
         let bytes = match f {
             Format::Text => {
@@ -594,7 +596,7 @@ fn check(a: CheckArgs) -> u8 {
             eprintln!("error[io]: {}: {e}", out_dir.join(name).display());
             return 2;
         }
-        written.push((name, bytes));
+        written.push((name, report::manifest::sha256_hex(&bytes)));
     }
     // A preset run: the sources it expanded to go into the bundle as its sources file.
     let mut sources_used = opts.sources.clone();
@@ -609,7 +611,10 @@ fn check(a: CheckArgs) -> u8 {
             return 2;
         }
         sources_used = onboard::preset_sources_path(&out_dir);
-        written.push((onboard::PRESET_SOURCES, text.into_bytes()));
+        written.push((
+            onboard::PRESET_SOURCES,
+            report::manifest::sha256_hex(text.as_bytes()),
+        ));
     }
     // The evidence bundle: manifest.json and SHA256SUMS whenever a file was written.
     if !written.is_empty() {
@@ -620,11 +625,9 @@ fn check(a: CheckArgs) -> u8 {
             sources: &sources_used,
             waivers: opts.waivers.as_deref(),
         };
-        let mut files: Vec<(&str, &[u8])> =
-            written.iter().map(|(n, b)| (*n, b.as_slice())).collect();
-        let man = manifest(&out.assessment, &run, &files);
-        files.push((MANIFEST, &man));
-        let sums = sha256sums(&files);
+        let man = manifest(&out.assessment, &run, &written);
+        written.push((MANIFEST, report::manifest::sha256_hex(&man)));
+        let sums = sha256sums(&written);
         for (name, bytes) in [(MANIFEST, &man), (SUMS, &sums)] {
             if let Err(e) = write_atomic(&out_dir, name, bytes) {
                 eprintln!("error[io]: {}: {e}", out_dir.join(name).display());

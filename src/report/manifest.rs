@@ -55,8 +55,9 @@ fn file_entry(p: &Path) -> serde_json::Value {
 }
 
 /// manifest.json for the outputs written (`(file name, bytes)`, any order).
-pub fn manifest(a: &Assessment, run: &RunInfo<'_>, outputs: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut outs: Vec<(&str, String)> = outputs.iter().map(|(n, b)| (*n, sha256_hex(b))).collect();
+/// `outputs`: each file written, with its SHA-256 (hex).
+pub fn manifest(a: &Assessment, run: &RunInfo<'_>, outputs: &[(&str, String)]) -> Vec<u8> {
+    let mut outs: Vec<(&str, &str)> = outputs.iter().map(|(n, h)| (*n, h.as_str())).collect();
     outs.sort();
     let v = json!({
         "manifest_version": MANIFEST_VERSION,
@@ -80,13 +81,13 @@ pub fn manifest(a: &Assessment, run: &RunInfo<'_>, outputs: &[(&str, &[u8])]) ->
     b
 }
 
-/// SHA256SUMS: `<hex>  <name>` per file, sorted by name.
-pub fn sha256sums(files: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut lines: Vec<(&str, String)> = files.iter().map(|(n, b)| (*n, sha256_hex(b))).collect();
+/// SHA256SUMS: `<hex>  <name>` per file (given with its SHA-256), sorted by name.
+pub fn sha256sums(files: &[(&str, String)]) -> Vec<u8> {
+    let mut lines: Vec<(&str, &str)> = files.iter().map(|(n, h)| (*n, h.as_str())).collect();
     lines.sort();
     let mut s = String::new();
     for (n, h) in lines {
-        s.push_str(&h);
+        s.push_str(h);
         s.push_str("  ");
         s.push_str(n);
         s.push('\n');
@@ -350,7 +351,11 @@ mod tests {
 
     #[test]
     fn sums_are_sorted_sha256sum_lines() {
-        let s = String::from_utf8(sha256sums(&[("b", b"x"), ("a", b"")])).unwrap();
+        let s = String::from_utf8(sha256sums(&[
+            ("b", sha256_hex(b"x")),
+            ("a", sha256_hex(b"")),
+        ]))
+        .unwrap();
         assert_eq!(
             s,
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855  a\n\
