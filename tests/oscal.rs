@@ -648,3 +648,19 @@ fn import_oscal_into_the_controls_folder_loads_and_refreshes_to_the_same_bytes()
     assert_eq!(code, 0, "{err}");
     assert_eq!(validate(&controls).status.code(), Some(0));
 }
+
+/// The OSCAL documents are written with their per-exception arrays rendered element by
+/// element: the bytes must still be exactly the pretty JSON of the whole document with
+/// sorted keys (parsing and writing again changes nothing), so the indentation of every
+/// pre-rendered element is right.
+#[test]
+fn documents_are_canonical_pretty_json() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (ar, poam) = run_demo(tmp.path());
+    for (name, bytes) in [("assessment-results.json", ar), ("poam.json", poam)] {
+        let v: Value = serde_json::from_slice(&bytes).unwrap();
+        let mut again = serde_json::to_vec_pretty(&v).unwrap();
+        again.push(b'\n');
+        assert!(again == bytes, "{name} is not canonical pretty JSON");
+    }
+}

@@ -27,6 +27,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
@@ -247,6 +249,83 @@ fn obj(pairs: Vec<(&str, Value)>) -> Value {
     Value::Object(m)
 }
 
+/// A document whose large arrays (one element per exception) are rendered element by
+/// element as they are made: a run with a hundred thousand exceptions would otherwise
+/// hold gigabytes of JSON values. Maps keep their keys sorted, so the bytes are those
+/// of the one JSON value the document stands for (tests/oscal.rs checks it).
+enum Doc {
+    Val(Value),
+    Obj(BTreeMap<String, Doc>),
+    Arr(Vec<Doc>),
+    Items(Items),
+}
+
+impl Serialize for Doc {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Doc::Val(v) => v.serialize(s),
+            Doc::Obj(m) => s.collect_map(m),
+            Doc::Arr(a) => s.collect_seq(a),
+            Doc::Items(i) => s.collect_seq(&i.done),
+        }
+    }
+}
+
+impl Doc {
+    /// An object value with more entries; an empty array of items is left out, as
+    /// `put` leaves out empty arrays.
+    fn with(v: Value, entries: Vec<(&str, Doc)>) -> Doc {
+        let mut m: BTreeMap<String, Doc> = match v {
+            Value::Object(m) => m.into_iter().map(|(k, v)| (k, Doc::Val(v))).collect(),
+            other => return Doc::Val(other),
+        };
+        for (k, d) in entries {
+            if !matches!(&d, Doc::Items(i) if i.done.is_empty()) {
+                m.insert(k.to_string(), d);
+            }
+        }
+        Doc::Obj(m)
+    }
+
+    /// Pretty JSON bytes with a trailing newline.
+    fn render(&self) -> Vec<u8> {
+        let mut v = serde_json::to_vec_pretty(self).unwrap_or_default();
+        v.push(b'\n');
+        v
+    }
+}
+
+/// Array elements rendered as pretty JSON for their place in the document: `depth`
+/// is the number of objects and arrays around each element.
+struct Items {
+    depth: usize,
+    done: Vec<Box<RawValue>>,
+}
+
+impl Items {
+    fn new(depth: usize) -> Items {
+        Items {
+            depth,
+            done: Vec::new(),
+        }
+    }
+
+    /// Render an element: its pretty JSON, each line after the first indented by the
+    /// enclosing levels (JSON text has no raw line break inside a string).
+    fn push(&mut self, v: &Value) {
+        let text = serde_json::to_string_pretty(v).unwrap_or_default();
+        let text = text.replace('\n', &format!("\n{}", "  ".repeat(self.depth)));
+        // Pretty JSON with added indentation is JSON: this cannot fail.
+        if let Ok(raw) = RawValue::from_string(text) {
+            self.done.push(raw);
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.done.is_empty()
+    }
+}
+
 /// Start and end of the result: the period, the as-of instant for an open side.
 fn bounds(a: &Assessment) -> (String, String) {
     let end = a.period.end.unwrap_or(a.as_of);
@@ -273,8 +352,9 @@ struct Builder<'a> {
     as_of: String,
     /// Per input path: resource UUID.
     input_res: BTreeMap<String, String>,
-    /// Per (table, record id): resource UUID, and the resource itself.
-    record_res: BTreeMap<(String, String), (String, Value)>,
+    /// Per (table, record id): resource UUID, and the resource itself (rendered for
+    /// the back-matter of either document).
+    record_res: BTreeMap<(String, String), (String, Box<RawValue>)>,
     /// Per control-text source (file, SHA-256): resource UUID.
     text_res: BTreeMap<(String, String), String>,
     resources: Vec<Value>,
@@ -317,7 +397,7 @@ impl<'a> Builder<'a> {
                 ),
                 (
                     "props",
-                    json!(props(&[
+                    Value::Array(props(&[
                         ("resource-kind", "evidence-export".into()),
                         ("tables", i.tables.join(" ")),
                         ("rows-read", i.rows_read.to_string()),
@@ -345,7 +425,7 @@ impl<'a> Builder<'a> {
                 ("title", json!(format!("Catalog file {path}"))),
                 (
                     "props",
-                    json!(props(&[("resource-kind", "catalog-file".into())])),
+                    Value::Array(props(&[("resource-kind", "catalog-file".into())])),
                 ),
                 (
                     "rlinks",
@@ -392,7 +472,7 @@ impl<'a> Builder<'a> {
             ),
             (
                 "props",
-                json!(props(&[
+                Value::Array(props(&[
                     ("resource-kind", "control-text-source".into()),
                     ("source-uuid", src.uuid.clone()),
                     ("version", src.version.clone()),
@@ -425,7 +505,7 @@ impl<'a> Builder<'a> {
             ),
             (
                 "props",
-                json!(props(&[
+                Value::Array(props(&[
                     ("resource-kind", "evidence-record".into()),
                     ("record-id", r.record_id.clone()),
                     ("table", r.table.to_string()),
@@ -440,7 +520,11 @@ impl<'a> Builder<'a> {
                 },
             ),
         ]);
-        self.record_res.insert(key, (u.clone(), res));
+        let mut one = Items::new(BACK_MATTER_DEPTH);
+        one.push(&res);
+        if let Some(raw) = one.done.pop() {
+            self.record_res.insert(key, (u.clone(), raw));
+        }
         u
     }
 
@@ -535,7 +619,7 @@ impl<'a> Builder<'a> {
             ("uuid", json!(u)),
             ("title", json!(format!("{}: {}", c.id, c.title))),
             ("description", json!(description)),
-            ("props", json!(props(&p))),
+            ("props", Value::Array(props(&p))),
             ("methods", json!(["TEST"])),
             ("types", json!(["control-objective"])),
             ("origins", self.tool_origin()),
@@ -593,7 +677,7 @@ impl<'a> Builder<'a> {
             ("uuid", json!(u)),
             ("title", json!(title)),
             ("description", json!(description)),
-            ("props", json!(ps)),
+            ("props", Value::Array(ps)),
             ("methods", json!(["TEST"])),
             ("types", json!(["finding"])),
             ("origins", self.tool_origin()),
@@ -605,7 +689,7 @@ impl<'a> Builder<'a> {
                     "title": format!("{} {}", r.table, r.record_id),
                 }]),
             ),
-            ("relevant-evidence", json!([evidence(r)])),
+            ("relevant-evidence", Value::Array(vec![evidence(r)])),
             ("collected", json!(self.as_of)),
             (
                 "remarks",
@@ -623,12 +707,24 @@ impl<'a> Builder<'a> {
         (u, v)
     }
 
-    fn back_matter(&self) -> Value {
-        let mut res = self.resources.clone();
-        res.extend(self.record_res.values().map(|(_, v)| v.clone()));
-        json!({ "resources": res })
+    /// The back-matter, taking the resources gathered (called once, at the end).
+    fn back_matter(&mut self) -> Doc {
+        let mut res = Items::new(BACK_MATTER_DEPTH);
+        for v in std::mem::take(&mut self.resources) {
+            res.push(&v);
+        }
+        res.done.extend(
+            std::mem::take(&mut self.record_res)
+                .into_values()
+                .map(|(_, v)| v),
+        );
+        Doc::Obj(BTreeMap::from([("resources".to_string(), Doc::Items(res))]))
     }
 }
+
+/// Objects and arrays around a back-matter resource: the root, the document, its
+/// back-matter and the resources array.
+const BACK_MATTER_DEPTH: usize = 4;
 
 /// `href` of a record's evidence: the file, with the JSON pointer as fragment for JSON
 /// records.
@@ -663,7 +759,7 @@ fn evidence(r: &RecordResult) -> Value {
                     r.table, r.record_id
                 )),
             ),
-            ("props", json!(props(&p))),
+            ("props", Value::Array(props(&p))),
         ]);
     }
     obj(vec![
@@ -675,7 +771,7 @@ fn evidence(r: &RecordResult) -> Value {
                 r.file, r.table, r.record_id
             )),
         ),
-        ("props", json!(props(&p))),
+        ("props", Value::Array(props(&p))),
     ])
 }
 
@@ -685,7 +781,7 @@ fn observed(r: &RecordResult) -> bool {
 }
 
 /// The assessment results document as a JSON value.
-pub fn assessment_results(a: &Assessment, gate: &Gate) -> Value {
+fn assessment_results(a: &Assessment, gate: &Gate) -> Doc {
     let mut b = Builder::new(a);
     let plan = b.catalog_resources();
     let (start, end) = bounds(a);
@@ -702,18 +798,19 @@ pub fn assessment_results(a: &Assessment, gate: &Gate) -> Value {
         .ids
         .get(&["result", &scope_key, &start, &end, &b.as_of.clone()]);
 
-    // Observations: one per check, then one per exception of it.
-    let mut observations = Vec::new();
+    // Observations: one per check, then one per exception of it. Inside the root, the
+    // document, its results array, the result and the observations array: depth 5.
+    let mut observations = Items::new(5);
     let mut obs_of_check: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for c in &a.checks {
         let o = b.check_observation(c);
         let ou = o["uuid"].as_str().unwrap_or_default().to_string();
-        observations.push(o);
+        observations.push(&o);
         let list = obs_of_check.entry(c.id.as_str()).or_default();
         list.push(ou);
         for r in c.records.iter().filter(|r| observed(r)) {
             let (u, v) = b.record_observation(c, r);
-            observations.push(v);
+            observations.push(&v);
             list.push(u);
         }
     }
@@ -734,7 +831,7 @@ pub fn assessment_results(a: &Assessment, gate: &Gate) -> Value {
             ("description", json!(c.test)),
             (
                 "props",
-                json!(props(&[
+                Value::Array(props(&[
                     ("check-id", c.id.clone()),
                     ("rule", c.rule.clone()),
                     ("method", "TEST".into()),
@@ -801,7 +898,7 @@ pub fn assessment_results(a: &Assessment, gate: &Gate) -> Value {
                 ("description", json!(c.result)),
                 (
                     "props",
-                    json!(props(&[
+                    Value::Array(props(&[
                         ("framework", fid.clone()),
                         ("control", c.id.clone()),
                         ("control-status", c.status.as_str().to_string()),
@@ -813,7 +910,7 @@ pub fn assessment_results(a: &Assessment, gate: &Gate) -> Value {
                         ("control-text-source", text_source),
                     ])),
                 ),
-                ("links", json!(links)),
+                ("links", Value::Array(links)),
                 ("origins", b.tool_origin()),
                 (
                     "target",
@@ -825,7 +922,7 @@ pub fn assessment_results(a: &Assessment, gate: &Gate) -> Value {
                         "status": { "state": state, "reason": reason },
                     }),
                 ),
-                ("related-observations", json!(related)),
+                ("related-observations", Value::Array(related)),
                 (
                     "remarks",
                     match c.status {
@@ -856,8 +953,8 @@ pub fn assessment_results(a: &Assessment, gate: &Gate) -> Value {
                             .unwrap_or_default()
                     )),
                 ),
-                ("props", json!(props(&[("framework", fid.clone())]))),
-                ("include-controls", json!(include)),
+                ("props", Value::Array(props(&[("framework", fid.clone())]))),
+                ("include-controls", Value::Array(include)),
             ]));
         }
     }
@@ -917,7 +1014,7 @@ pub fn assessment_results(a: &Assessment, gate: &Gate) -> Value {
         ("end", json!(end)),
         (
             "props",
-            json!(props(&[
+            Value::Array(props(&[
                 ("as-of", b.as_of.clone()),
                 ("gate", if gate.passed { "passed" } else { "failed" }.into()),
                 ("records-judged", gate.records_evaluated.to_string()),
@@ -931,17 +1028,17 @@ pub fn assessment_results(a: &Assessment, gate: &Gate) -> Value {
             "reviewed-controls",
             json!({ "control-selections": selections }),
         ),
-        ("observations", json!(observations)),
-        ("findings", json!(findings)),
+        ("findings", Value::Array(findings)),
         ("remarks", json!(remarks.join("\n\n"))),
     ]);
+    let result = Doc::with(result, vec![("observations", Doc::Items(observations))]);
 
     let title = match &a.entity {
         Some(e) => format!("{e}: assessment results as of {}", b.as_of),
         None => format!("Assessment results as of {}", b.as_of),
     };
     let mut local = Map::new();
-    put(&mut local, "activities", json!(activities));
+    put(&mut local, "activities", Value::Array(activities));
     let mut doc = obj(vec![
         ("uuid", json!(doc_uuid)),
         ("metadata", metadata(a, &title, &mut b.ids, None)),
@@ -952,15 +1049,20 @@ pub fn assessment_results(a: &Assessment, gate: &Gate) -> Value {
                 "remarks": "No OSCAL assessment plan: the plan is the evidentia catalog, a back-matter resource.",
             }),
         ),
-        ("results", json!([result])),
-        ("back-matter", b.back_matter()),
     ]);
     if !local.is_empty()
         && let Value::Object(m) = &mut doc
     {
         m.insert("local-definitions".into(), Value::Object(local));
     }
-    json!({ "assessment-results": doc })
+    let doc = Doc::with(
+        doc,
+        vec![
+            ("results", Doc::Arr(vec![result])),
+            ("back-matter", b.back_matter()),
+        ],
+    );
+    Doc::Obj(BTreeMap::from([("assessment-results".to_string(), doc)]))
 }
 
 /// Document metadata; `owners` adds the parties of a POA&M.
@@ -995,9 +1097,9 @@ fn metadata(
         ("oscal-version", json!(OSCAL_VERSION)),
         (
             "props",
-            json!(props(&[(
+            Value::Array(props(&[(
                 "tool",
-                format!("evidentia {}", env!("CARGO_PKG_VERSION"))
+                format!("evidentia {}", env!("CARGO_PKG_VERSION")),
             )])),
         ),
         ("roles", json!(roles)),
@@ -1008,16 +1110,14 @@ fn metadata(
 
 /// `assessment-results.json` bytes: pretty JSON, keys sorted, trailing newline.
 pub fn render(a: &Assessment, gate: &Gate) -> Vec<u8> {
-    let mut v = serde_json::to_vec_pretty(&assessment_results(a, gate)).unwrap_or_default();
-    v.push(b'\n');
-    v
+    assessment_results(a, gate).render()
 }
 
 /// The POA&M: one item per open exception (status `open`) and per waived exception
 /// (status `deviation-approved`), each with a risk whose deadline and owner come from
 /// the findings table when the record is a finding, and otherwise from the check's
 /// deadline.
-pub fn poam(a: &Assessment, rem: &Remediations) -> Value {
+fn poam(a: &Assessment, rem: &Remediations) -> Doc {
     let mut b = Builder::new(a);
     let fw_ids: Vec<&str> = a.frameworks.iter().map(|(id, _, _)| id.as_str()).collect();
     let scope_key = fw_ids.join(",");
@@ -1028,15 +1128,19 @@ pub fn poam(a: &Assessment, rem: &Remediations) -> Value {
     // Owners as parties (UUID per name).
     let mut owners: BTreeMap<String, String> = BTreeMap::new();
     for r in rem.values() {
-        if let Some(o) = r.owner.as_ref().and_then(|o| line(o)) {
+        // One UUID per owner (asking again would make a new, numbered one each time).
+        if let Some(o) = r.owner.as_ref().and_then(|o| line(o))
+            && !owners.contains_key(&o)
+        {
             let u = b.ids.get(&["party", "person", &o]);
-            owners.entry(o).or_insert(u);
+            owners.insert(o, u);
         }
     }
 
-    let mut observations = Vec::new();
-    let mut risks = Vec::new();
-    let mut items = Vec::new();
+    // Inside the root, the document and the array: depth 3.
+    let mut observations = Items::new(3);
+    let mut risks = Items::new(3);
+    let mut items = Items::new(3);
     for c in &a.checks {
         let controls: Vec<String> = a
             .controls
@@ -1046,7 +1150,7 @@ pub fn poam(a: &Assessment, rem: &Remediations) -> Value {
             .collect();
         for r in c.records.iter().filter(|r| observed(r)) {
             let (ou, o) = b.record_observation(c, r);
-            observations.push(o);
+            observations.push(&o);
             let from_finding = (r.table == "findings")
                 .then(|| rem.get(&r.record_id))
                 .flatten();
@@ -1129,7 +1233,7 @@ pub fn poam(a: &Assessment, rem: &Remediations) -> Value {
                         }
                     )),
                 ),
-                ("props", json!(props(&p))),
+                ("props", Value::Array(props(&p))),
                 (
                     "status",
                     json!(if waived { "deviation-approved" } else { "open" }),
@@ -1153,15 +1257,15 @@ pub fn poam(a: &Assessment, rem: &Remediations) -> Value {
             if let (Some(d), Value::Object(m)) = (&deadline, &mut risk) {
                 m.insert("deadline".into(), json!(d));
             }
-            risks.push(risk);
-            items.push(obj(vec![
+            risks.push(&risk);
+            items.push(&obj(vec![
                 ("uuid", json!(item_uuid)),
                 (
                     "title",
                     json!(format!("{}: {} {}", c.title, r.table, r.record_id)),
                 ),
                 ("description", json!(r.message)),
-                ("props", json!(props(&p))),
+                ("props", Value::Array(props(&p))),
                 ("origins", b.tool_origin()),
                 ("related-observations", json!([{ "observation-uuid": ou }])),
                 ("related-risks", json!([{ "risk-uuid": risk_uuid }])),
@@ -1175,33 +1279,37 @@ pub fn poam(a: &Assessment, rem: &Remediations) -> Value {
     let meta = metadata(a, &title, &mut b.ids, Some(&owners));
     let mut local = Map::new();
     put(&mut local, "components", json!([b.tool_component()]));
-    let mut doc = obj(vec![
+    let doc = obj(vec![
         ("uuid", json!(doc_uuid)),
         ("metadata", meta),
         ("local-definitions", Value::Object(local)),
-        ("observations", json!(observations)),
-        ("risks", json!(risks)),
-        ("back-matter", b.back_matter()),
     ]);
-    if let Value::Object(m) = &mut doc {
-        // poam-items is required and has at least one item: say so when nothing is open.
-        if items.is_empty() {
-            items.push(json!({
-                "uuid": b.ids.get(&["poam-item", "none"]),
-                "title": "No open exceptions",
-                "description": format!("No exception was open as of {}.", a.as_of),
-            }));
-        }
-        m.insert("poam-items".into(), json!(items));
+    // poam-items is required and has at least one item: say so when nothing is open.
+    if items.is_empty() {
+        items.push(&json!({
+            "uuid": b.ids.get(&["poam-item", "none"]),
+            "title": "No open exceptions",
+            "description": format!("No exception was open as of {}.", a.as_of),
+        }));
     }
-    json!({ "plan-of-action-and-milestones": doc })
+    let doc = Doc::with(
+        doc,
+        vec![
+            ("observations", Doc::Items(observations)),
+            ("risks", Doc::Items(risks)),
+            ("back-matter", b.back_matter()),
+            ("poam-items", Doc::Items(items)),
+        ],
+    );
+    Doc::Obj(BTreeMap::from([(
+        "plan-of-action-and-milestones".to_string(),
+        doc,
+    )]))
 }
 
 /// `poam.json` bytes.
 pub fn render_poam(a: &Assessment, rem: &Remediations) -> Vec<u8> {
-    let mut v = serde_json::to_vec_pretty(&poam(a, rem)).unwrap_or_default();
-    v.push(b'\n');
-    v
+    poam(a, rem).render()
 }
 
 #[cfg(test)]

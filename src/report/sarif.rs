@@ -169,7 +169,7 @@ pub fn to_value(a: &Assessment, gate: &Gate, lines: &Lines) -> Value {
             })
         })
         .collect();
-    json!({
+    let mut log = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [{
@@ -190,9 +190,14 @@ pub fn to_value(a: &Assessment, gate: &Gate, lines: &Lines) -> Value {
             }],
             "artifacts": artifacts,
             "columnKind": "unicodeCodePoints",
-            "results": results,
+            "results": [],
         }],
-    })
+    });
+    // Moved in, not copied by `json!` (one result per exception).
+    if let Some(slot) = log.pointer_mut("/runs/0/results") {
+        *slot = Value::Array(results);
+    }
+    log
 }
 
 /// Render results.sarif (pretty JSON, trailing newline).
