@@ -175,9 +175,21 @@ pub fn run_check(opts: &CheckOptions) -> Result<RunOutput, Vec<Diagnostic>> {
         return Err(ev_diags.finish());
     }
     assess::apply_period(&mut ev, opts.period);
-    if !opts.remediations {
-        for t in ev.tables.values_mut() {
+    for t in ev.tables.values_mut() {
+        if !opts.remediations {
             t.drop_id_index();
+        }
+        // A reference that no check reads or follows was kept only to check it: its
+        // text and the rows it resolved to go.
+        let wanted = needs.get(t.def.name);
+        let refs: Vec<usize> = (0..t.def.fields.len())
+            .filter(|&i| {
+                t.def.fields.get(i).is_some_and(|f| f.refers_to.is_some())
+                    && !wanted.is_some_and(|w| w.contains(&i))
+            })
+            .collect();
+        for i in refs {
+            t.drop_field(i);
         }
     }
     let mut assessment = assess::assess(&cat, &ev, &scope);

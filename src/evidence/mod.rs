@@ -542,6 +542,17 @@ impl Table {
             .map(|&(r, _)| r)
     }
 
+    /// Free the column of a field that nothing will read again (a reference kept only
+    /// to check it); the field then reads as missing.
+    pub fn drop_field(&mut self, field: usize) {
+        if let Some(slot) = self.slots.get_mut(field).and_then(Option::take)
+            && let Some(c) = self.columns.get_mut(slot as usize)
+        {
+            *c = c.empty_like();
+        }
+        self.parents.remove(&field);
+    }
+
     /// Free the id index (about 9 bytes a row) once reading is done and references
     /// are resolved: a check run looks nothing up by id after that, unless it writes
     /// the POA&M (`report::oscal::remediations`).
@@ -737,6 +748,31 @@ impl Evidence {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::{Loc, Table, Texts};
+
+    #[test]
+    fn a_dropped_field_reads_as_missing_and_the_others_stay() {
+        use super::{Owned, Value};
+        let def = crate::evidence::tables::table("postmortems").unwrap();
+        let inc = def
+            .fields
+            .iter()
+            .position(|f| f.name == "incident_id")
+            .unwrap();
+        let status = def.fields.iter().position(|f| f.name == "status").unwrap();
+        let mut t = Table::new(def, &[inc, status]);
+        for (slot, v) in [(inc, "INC-1"), (status, "complete")] {
+            let s = t.slots[slot].unwrap() as usize;
+            t.push_value(s, &Owned::Text(v.into()));
+        }
+        t.commit("PM-1", Loc { file: 0, line: 2 }).unwrap();
+        t.parents.insert(inc, vec![0]);
+        assert_eq!(t.get(0, inc), Value::Text("INC-1"));
+        t.drop_field(inc);
+        assert_eq!(t.get(0, inc), Value::Missing);
+        assert!(t.parents.is_empty());
+        assert_eq!(t.get(0, status), Value::Text("complete"));
+        assert_eq!(t.id(0), "PM-1");
+    }
 
     #[test]
     fn rows_are_found_by_id_with_and_without_the_index() {
