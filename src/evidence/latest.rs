@@ -61,7 +61,7 @@ impl Table {
         if let Some(k) = keys.get_mut(row as usize) {
             *k = key;
         }
-        match old.and_then(|o| self.locs.get(o as usize).copied()) {
+        match old.and_then(|o| self.locs.get(o as usize)) {
             Some(l) => Latest::Replaced(l),
             None => Latest::New,
         }

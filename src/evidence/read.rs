@@ -1575,7 +1575,7 @@ fn check_references(ev: &mut Evidence, rejected_ids: &BTreeMap<&'static str, Has
                 let found = tt.row_of(v);
                 parent = found.unwrap_or(u32::MAX);
                 if found.is_none() && !rej.contains(v) {
-                    let loc = t.locs.get(row as usize).cloned();
+                    let loc = t.locs.get(row as usize);
                     let (file, line, ptr) = loc.map(|l| evr.position(&l)).unwrap_or_default();
                     let mut d = Diagnostic::error(
                         Code::DanglingReference,
@@ -1617,7 +1617,7 @@ fn check_references(ev: &mut Evidence, rejected_ids: &BTreeMap<&'static str, Has
         }
         let id = t.id(row).to_string();
         // Count the record once per file, even if another of its tables rejected it too.
-        if let Some(l) = t.locs.get(row as usize).copied()
+        if let Some(l) = t.locs.get(row as usize)
             && let Some(keys) = ev.rejected_keys.get_mut(l.file as usize)
             && keys.insert(l.line)
             && let Some(inp) = ev.inputs.get_mut(l.file as usize)
