@@ -248,6 +248,77 @@ impl Texts {
     }
 }
 
+/// A text column of few distinct values (statuses, owners, audiences): each row keeps
+/// a 4-byte code of its value, each distinct value is stored once. Checked each time
+/// its length reaches 1024 times a power of two: a column whose values are mostly
+/// distinct (more than half of its rows) is stored plainly instead (see `Column`).
+#[derive(Debug, Default)]
+struct Coded {
+    codes: Vec<u32>,
+    values: Texts,
+    index: hashbrown::HashTable<u32>,
+}
+
+fn text_hash(s: &str) -> u64 {
+    spread(fx32(s))
+}
+
+impl Coded {
+    fn code(&mut self, s: &str) -> u32 {
+        let Coded { values, index, .. } = self;
+        let h = text_hash(s);
+        if let Some(&c) = index.find(h, |&c| values.get(c as usize) == s) {
+            return c;
+        }
+        let c = values.len() as u32;
+        values.push(s);
+        index.insert_unique(h, c, |&c| text_hash(values.get(c as usize)));
+        c
+    }
+    fn push(&mut self, s: &str) {
+        let c = self.code(s);
+        self.codes.push(c);
+    }
+    fn get(&self, i: usize) -> &str {
+        self.codes
+            .get(i)
+            .map_or("", |&c| self.values.get(c as usize))
+    }
+    fn len(&self) -> usize {
+        self.codes.len()
+    }
+    /// Mostly distinct values, seen at a checkpoint between `before` and now?
+    fn plain_is_smaller(&self, before: usize) -> bool {
+        let n = self.codes.len();
+        n >= 1024
+            && (n.ilog2() != before.max(1).ilog2() || before < 1024)
+            && self.values.len() * 2 > n
+    }
+    fn to_texts(&self) -> Texts {
+        let mut t = Texts::default();
+        for i in 0..self.len() {
+            t.push(self.get(i));
+        }
+        t
+    }
+    /// Append the values of another coded column, by their codes.
+    fn extend(&mut self, other: &Coded) {
+        let remap: Vec<u32> = (0..other.values.len())
+            .map(|c| self.code(other.values.get(c)))
+            .collect();
+        self.codes.extend(
+            other
+                .codes
+                .iter()
+                .map(|&c| remap.get(c as usize).copied().unwrap_or(0)),
+        );
+    }
+    fn shrink(&mut self) {
+        self.codes.shrink_to_fit();
+        self.values.shrink();
+    }
+}
+
 /// One stored column.
 #[derive(Debug)]
 enum Column {
@@ -255,6 +326,8 @@ enum Column {
     Bool(Vec<u8>),
     Int(Vec<i64>),
     Text(Texts),
+    /// Text, coded while its values repeat (`Coded`).
+    Coded(Coded),
     List(Texts),
 }
 
@@ -264,7 +337,7 @@ impl Column {
             Kind::Time => Column::Time(Vec::new()),
             Kind::Bool => Column::Bool(Vec::new()),
             Kind::Int => Column::Int(Vec::new()),
-            Kind::Text => Column::Text(Texts::default()),
+            Kind::Text => Column::Coded(Coded::default()),
             Kind::List => Column::List(Texts::default()),
         }
     }
@@ -274,6 +347,17 @@ impl Column {
             Column::Time(v) | Column::Int(v) => v.len(),
             Column::Bool(v) => v.len(),
             Column::Text(t) | Column::List(t) => t.len(),
+            Column::Coded(c) => c.len(),
+        }
+    }
+
+    /// Store a coded column plainly once its values turn out mostly distinct (checked
+    /// when the length passes 1024 times a power of two since `before`).
+    fn settle(&mut self, before: usize) {
+        if let Column::Coded(c) = self
+            && c.plain_is_smaller(before)
+        {
+            *self = Column::Text(c.to_texts());
         }
     }
 
@@ -296,6 +380,10 @@ impl Column {
                 "" => Value::Missing,
                 s => Value::Text(s),
             },
+            Column::Coded(c) => match c.get(i) {
+                "" => Value::Missing,
+                s => Value::Text(s),
+            },
             Column::List(t) => match t.get(i) {
                 "" => Value::Missing,
                 s => Value::List(ListRef(s)),
@@ -306,7 +394,8 @@ impl Column {
     /// Append a value; a value of another type is stored as missing (the reader types
     /// values by the column's kind, so this does not happen).
     fn push(&mut self, v: &Owned<'_>) {
-        match (self, v) {
+        let before = self.len();
+        match (&mut *self, v) {
             (Column::Time(c), Owned::Time(t)) => c.push(t.0),
             (Column::Time(c), _) => c.push(NONE_I64),
             (Column::Int(c), Owned::Int(x)) => c.push(*x),
@@ -315,6 +404,8 @@ impl Column {
             (Column::Bool(c), _) => c.push(2),
             (Column::Text(c), Owned::Text(s)) => c.push(s),
             (Column::Text(c), _) => c.push(""),
+            (Column::Coded(c), Owned::Text(s)) => c.push(s),
+            (Column::Coded(c), _) => c.push(""),
             (Column::List(c), Owned::List(items)) => {
                 let mut joined = String::new();
                 for (i, it) in items.iter().enumerate() {
@@ -327,6 +418,7 @@ impl Column {
             }
             (Column::List(c), _) => c.push(""),
         }
+        self.settle(before);
     }
 
     fn truncate(&mut self, n: usize) {
@@ -334,6 +426,7 @@ impl Column {
             Column::Time(v) | Column::Int(v) => v.truncate(n),
             Column::Bool(v) => v.truncate(n),
             Column::Text(t) | Column::List(t) => t.truncate(n),
+            Column::Coded(c) => c.codes.truncate(n),
         }
     }
 
@@ -343,26 +436,39 @@ impl Column {
             Column::Time(_) => Column::Time(Vec::new()),
             Column::Int(_) => Column::Int(Vec::new()),
             Column::Bool(_) => Column::Bool(Vec::new()),
-            Column::Text(_) => Column::Text(Texts::default()),
+            Column::Text(_) | Column::Coded(_) => Column::Coded(Coded::default()),
             Column::List(_) => Column::List(Texts::default()),
         }
     }
 
     /// Append every value of a column of the same kind.
     fn extend(&mut self, other: &Column) {
-        match (self, other) {
+        let before = self.len();
+        // Text stored plainly on either side: plainly.
+        if let (Column::Coded(a), Column::Text(_)) = (&*self, other) {
+            *self = Column::Text(a.to_texts());
+        }
+        match (&mut *self, other) {
             (Column::Time(a), Column::Time(b)) | (Column::Int(a), Column::Int(b)) => {
                 a.extend_from_slice(b)
             }
             (Column::Bool(a), Column::Bool(b)) => a.extend_from_slice(b),
             (Column::Text(a), Column::Text(b)) | (Column::List(a), Column::List(b)) => a.extend(b),
+            (Column::Coded(a), Column::Coded(b)) => a.extend(b),
+            (Column::Text(a), Column::Coded(b)) => {
+                for i in 0..b.len() {
+                    a.push(b.get(i));
+                }
+            }
             _ => {}
         }
+        self.settle(before);
     }
 
     /// Append value `i` of a column of the same kind.
     fn push_from(&mut self, other: &Column, i: usize) {
-        match (self, other) {
+        let before = self.len();
+        match (&mut *self, other) {
             (Column::Time(a), Column::Time(b)) | (Column::Int(a), Column::Int(b)) => {
                 a.push(b.get(i).copied().unwrap_or(NONE_I64))
             }
@@ -370,8 +476,12 @@ impl Column {
             (Column::Text(a), Column::Text(b)) | (Column::List(a), Column::List(b)) => {
                 a.push(b.get(i))
             }
+            (Column::Text(a), Column::Coded(b)) => a.push(b.get(i)),
+            (Column::Coded(a), Column::Text(b)) => a.push(b.get(i)),
+            (Column::Coded(a), Column::Coded(b)) => a.push(b.get(i)),
             _ => {}
         }
+        self.settle(before);
     }
 }
 
@@ -683,6 +793,7 @@ impl Table {
                 Column::Time(v) | Column::Int(v) => v.shrink_to_fit(),
                 Column::Bool(v) => v.shrink_to_fit(),
                 Column::Text(t) | Column::List(t) => t.shrink(),
+                Column::Coded(c) => c.shrink(),
             }
         }
         self.ids.shrink();
@@ -842,7 +953,95 @@ mod tests {
         }
     }
 
+    #[test]
+    fn repeated_texts_stay_coded_and_distinct_ones_turn_plain() {
+        use super::{Column, Owned};
+        use crate::evidence::tables::Kind;
+        let fill = |m: usize| {
+            let mut c = Column::new(Kind::Text);
+            for i in 0..5000 {
+                c.push(&Owned::Text(format!("owner-{}@example.com", i % m).into()));
+            }
+            c
+        };
+        assert!(matches!(fill(300), Column::Coded(_)));
+        assert!(matches!(fill(5000), Column::Text(_)));
+        // Appending parts: coded parts of repeated values stay coded.
+        let mut all = Column::new(Kind::Text);
+        for _ in 0..4 {
+            all.extend(&fill(300));
+        }
+        assert!(matches!(all, Column::Coded(_)));
+        all.extend(&fill(5000));
+        assert!(matches!(all, Column::Text(_)));
+    }
+
+    /// A text column as a plain list: pushes, appended columns (as parts are) and
+    /// single values taken from another column, with few or many distinct values, so
+    /// that columns stay coded, turn plain, or meet the other kind when appended.
+    fn text_column_ops() -> impl Strategy<Value = Vec<(u8, Vec<u16>)>> {
+        proptest::collection::vec(
+            (0u8..3, proptest::collection::vec(0u16..3000, 0..3000)),
+            1..6,
+        )
+    }
+
     proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        #[test]
+        fn text_columns_match_a_list(ops in text_column_ops(), few in 1u16..400) {
+            use super::{Column, Owned, Value};
+            use crate::evidence::tables::Kind;
+            let text = |v: u16, m: u16| match v % m {
+                0 => String::new(),
+                x => format!("value-{x}"),
+            };
+            let mut col = Column::new(Kind::Text);
+            let mut model: Vec<String> = Vec::new();
+            for (op, vals) in &ops {
+                // Half of the batches draw from few values, half from many.
+                let m = if vals.len() % 2 == 0 { few } else { 3000 };
+                match op {
+                    0 => {
+                        for &v in vals {
+                            let s = text(v, m);
+                            col.push(&if s.is_empty() { Owned::Missing } else { Owned::Text(s.clone().into()) });
+                            model.push(s);
+                        }
+                    }
+                    1 => {
+                        let mut part = col.empty_like();
+                        for &v in vals {
+                            let s = text(v, m);
+                            part.push(&Owned::Text(s.clone().into()));
+                            model.push(s);
+                        }
+                        col.extend(&part);
+                    }
+                    _ => {
+                        let mut other = Column::new(Kind::Text);
+                        for &v in vals {
+                            other.push(&Owned::Text(text(v, m).into()));
+                        }
+                        for (i, &v) in vals.iter().enumerate() {
+                            col.push_from(&other, i);
+                            model.push(text(v, m));
+                        }
+                    }
+                }
+                prop_assert_eq!(col.len(), model.len());
+            }
+            for (i, m) in model.iter().enumerate() {
+                let want = if m.is_empty() { Value::Missing } else { Value::Text(m) };
+                prop_assert_eq!(col.get(i), want);
+            }
+            let n = model.len() / 2;
+            col.truncate(n);
+            col.push(&Owned::Text("last".into()));
+            prop_assert_eq!(col.get(n), Value::Text("last"));
+            prop_assert_eq!(col.len(), n + 1);
+        }
+
         /// Locations kept as lines plus runs of one file give back what was pushed,
         /// also after appending another store (as parts are appended).
         #[test]
