@@ -251,7 +251,7 @@ impl Texts {
 /// A text column of few distinct values (statuses, owners, audiences): each row keeps
 /// a 4-byte code of its value, each distinct value is stored once. Checked each time
 /// its length reaches 1024 times a power of two: a column whose values are mostly
-/// distinct (more than half of its rows) is stored plainly instead (see `Column`).
+/// distinct is stored plainly instead (see `plain_is_smaller`).
 #[derive(Debug, Default)]
 struct Coded {
     codes: Vec<u32>,
@@ -287,12 +287,16 @@ impl Coded {
     fn len(&self) -> usize {
         self.codes.len()
     }
-    /// Mostly distinct values, seen at a checkpoint between `before` and now?
+    /// Too many distinct values for codes to pay, seen at a checkpoint passed since
+    /// `before`? Half the rows distinct up to 4096 rows (a column of a few hundred
+    /// owners has shown most of them by 1024), a quarter after (a reference naming
+    /// one parent per three rows is then stored plainly: looking each value up costs
+    /// more than its codes save).
     fn plain_is_smaller(&self, before: usize) -> bool {
         let n = self.codes.len();
-        n >= 1024
-            && (n.ilog2() != before.max(1).ilog2() || before < 1024)
-            && self.values.len() * 2 > n
+        let checkpoint = n >= 1024 && (before < 1024 || n.ilog2() != before.max(1).ilog2());
+        let share = if n < 4096 { 2 } else { 4 };
+        checkpoint && self.values.len() * share > n
     }
     fn to_texts(&self) -> Texts {
         let mut t = Texts::default();
@@ -957,15 +961,18 @@ mod tests {
     fn repeated_texts_stay_coded_and_distinct_ones_turn_plain() {
         use super::{Column, Owned};
         use crate::evidence::tables::Kind;
-        let fill = |m: usize| {
+        let fill_by = |f: &dyn Fn(usize) -> usize| {
             let mut c = Column::new(Kind::Text);
             for i in 0..5000 {
-                c.push(&Owned::Text(format!("owner-{}@example.com", i % m).into()));
+                c.push(&Owned::Text(format!("owner-{}@example.com", f(i)).into()));
             }
             c
         };
+        let fill = |m: usize| fill_by(&|i| i % m);
         assert!(matches!(fill(300), Column::Coded(_)));
         assert!(matches!(fill(5000), Column::Text(_)));
+        // One value per three rows (a reference to a parent): plain after 4096 rows.
+        assert!(matches!(fill_by(&|i| i / 3), Column::Text(_)));
         // Appending parts: coded parts of repeated values stay coded.
         let mut all = Column::new(Kind::Text);
         for _ in 0..4 {
