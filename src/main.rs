@@ -569,52 +569,57 @@ fn check(a: CheckArgs) -> u8 {
     // outputs of a large run are hundreds of megabytes).
     let mut written: Vec<(&str, String)> = Vec::new();
     for f in &formats {
+        let (a, g) = (&out.assessment, &out.gate);
         let bytes = match f {
             Format::Text => {
-                let text = report::text::render(&out.assessment, &out.gate);
+                let text = report::text::render(a, g);
                 let mut so = std::io::stdout().lock();
                 // A closed pipe (e.g. `| head`) is not an error.
                 let _ = so.write_all(text.as_bytes());
                 continue;
             }
-            Format::Json => report::json::render(&out.assessment, &out.gate),
-            Format::Csv => report::csv::render(&out.assessment),
-            Format::Ids => report::csv::render_ids(&out.assessment),
-            Format::Html => report::html::render(&out.assessment, &out.gate),
-            Format::Md => report::markdown::render(&out.assessment, &out.gate),
-            Format::Oscal => report::oscal::render(&out.assessment, &out.gate),
-            Format::Poam => report::oscal::render_poam(&out.assessment, &out.remediations),
-            Format::Junit => report::junit::render(&out.assessment, &out.gate),
-            Format::Sarif => report::sarif::render(
-                &out.assessment,
-                &out.gate,
-                &report::locate::Lines::scan(&out.assessment),
-            ),
+            Format::Json => Some(report::json::render(a, g)),
+            Format::Csv => Some(report::csv::render(a)),
+            Format::Ids => Some(report::csv::render_ids(a)),
+            Format::Html => Some(report::html::render(a, g)),
+            Format::Md => Some(report::markdown::render(a, g)),
+            Format::Junit => Some(report::junit::render(a, g)),
+            Format::Sarif => Some(report::sarif::render(a, g, &report::locate::Lines::scan(a))),
+            // The OSCAL documents are the largest outputs: written as they are made.
+            Format::Oscal | Format::Poam => None,
         };
         let Some(name) = f.file_name() else { continue };
-        if let Err(e) = write_atomic(&out_dir, name, &bytes) {
-            eprintln!("error[io]: {}: {e}", out_dir.join(name).display());
-            return 2;
+        let hash = match (bytes, f) {
+            (Some(b), _) => write_atomic(&out_dir, name, &b),
+            (None, Format::Poam) => write_atomic_with(&out_dir, name, |w| {
+                report::oscal::write_poam(a, &out.remediations, w)
+            }),
+            (None, _) => write_atomic_with(&out_dir, name, |w| report::oscal::write(a, g, w)),
+        };
+        match hash {
+            Ok(h) => written.push((name, h)),
+            Err(e) => {
+                eprintln!("error[io]: {}: {e}", out_dir.join(name).display());
+                return 2;
+            }
         }
-        written.push((name, report::manifest::sha256_hex(&bytes)));
     }
     // A preset run: the sources it expanded to go into the bundle as its sources file.
     let mut sources_used = opts.sources.clone();
     if !written.is_empty()
         && let Some(text) = opts.preset.as_ref().and_then(onboard::preset_text)
     {
-        if let Err(e) = write_atomic(&out_dir, onboard::PRESET_SOURCES, text.as_bytes()) {
-            eprintln!(
-                "error[io]: {}: {e}",
-                out_dir.join(onboard::PRESET_SOURCES).display()
-            );
-            return 2;
+        match write_atomic(&out_dir, onboard::PRESET_SOURCES, text.as_bytes()) {
+            Ok(h) => written.push((onboard::PRESET_SOURCES, h)),
+            Err(e) => {
+                eprintln!(
+                    "error[io]: {}: {e}",
+                    out_dir.join(onboard::PRESET_SOURCES).display()
+                );
+                return 2;
+            }
         }
         sources_used = onboard::preset_sources_path(&out_dir);
-        written.push((
-            onboard::PRESET_SOURCES,
-            report::manifest::sha256_hex(text.as_bytes()),
-        ));
     }
     // The evidence bundle: manifest.json and SHA256SUMS whenever a file was written.
     if !written.is_empty() {
@@ -802,18 +807,54 @@ fn check_out_dir(
 }
 
 /// Write to a temporary file in the same folder, then rename: a reader never sees a
-/// half-written report.
-fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+/// half-written report. Gives the SHA-256 (hex) of the bytes written.
+fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<String> {
+    write_atomic_with(dir, name, |w| w.write_all(bytes))
+}
+
+/// `write_atomic` for an output written piece by piece, hashed as it goes.
+fn write_atomic_with(
+    dir: &Path,
+    name: &str,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<String> {
+    use sha2::Digest;
+    /// Hashes what goes through it.
+    struct Hashed<W> {
+        out: W,
+        sha: sha2::Sha256,
+    }
+    impl<W: Write> Write for Hashed<W> {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let n = self.out.write(buf)?;
+            self.sha.update(buf.get(..n).unwrap_or(buf));
+            Ok(n)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            self.out.flush()
+        }
+    }
     std::fs::create_dir_all(dir)?;
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let written = std::fs::File::create(&tmp).and_then(|mut f| {
-        f.write_all(bytes)?;
-        f.sync_all()
+    let written = std::fs::File::create(&tmp).and_then(|f| {
+        let mut w = Hashed {
+            out: std::io::BufWriter::with_capacity(1 << 20, f),
+            sha: sha2::Sha256::new(),
+        };
+        write(&mut w)?;
+        let f = w.out.into_inner().map_err(|e| e.into_error())?;
+        f.sync_all()?;
+        Ok(evidentia::evidence::read::hex(&w.sha.finalize()))
     });
-    if let Err(e) = written {
-        // A failed write (disk full, file-size limit) leaves no temporary file behind.
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
+    match written {
+        Ok(h) => {
+            std::fs::rename(&tmp, dir.join(name))?;
+            Ok(h)
+        }
+        Err(e) => {
+            // A failed write (disk full, file-size limit) leaves no temporary file behind.
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
     }
-    std::fs::rename(&tmp, dir.join(name))
 }

@@ -289,9 +289,16 @@ impl Doc {
 
     /// Pretty JSON bytes with a trailing newline.
     fn render(&self) -> Vec<u8> {
-        let mut v = serde_json::to_vec_pretty(self).unwrap_or_default();
-        v.push(b'\n');
+        let mut v = Vec::new();
+        // Writing into memory fails only on a value JSON cannot hold (none here).
+        let _ = self.write(&mut v);
         v
+    }
+
+    /// The same bytes, written as they are made.
+    fn write(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        serde_json::to_writer_pretty(&mut *w, self).map_err(std::io::Error::from)?;
+        w.write_all(b"\n")
     }
 }
 
@@ -1113,6 +1120,11 @@ pub fn render(a: &Assessment, gate: &Gate) -> Vec<u8> {
     assessment_results(a, gate).render()
 }
 
+/// `assessment-results.json`, written to `w` as it is made (the same bytes as `render`).
+pub fn write(a: &Assessment, gate: &Gate, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+    assessment_results(a, gate).write(w)
+}
+
 /// The POA&M: one item per open exception (status `open`) and per waived exception
 /// (status `deviation-approved`), each with a risk whose deadline and owner come from
 /// the findings table when the record is a finding, and otherwise from the check's
@@ -1310,6 +1322,15 @@ fn poam(a: &Assessment, rem: &Remediations) -> Doc {
 /// `poam.json` bytes.
 pub fn render_poam(a: &Assessment, rem: &Remediations) -> Vec<u8> {
     poam(a, rem).render()
+}
+
+/// `poam.json`, written to `w` as it is made (the same bytes as `render_poam`).
+pub fn write_poam(
+    a: &Assessment,
+    rem: &Remediations,
+    w: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    poam(a, rem).write(w)
 }
 
 #[cfg(test)]
