@@ -796,7 +796,8 @@ fn finish_check(r: &mut CheckResult, c: &Check, ev: &Evidence) {
 struct Paths(Vec<Option<Arc<str>>>);
 
 impl Paths {
-    fn get(&mut self, ev: &Evidence, file: u32, shown: String) -> Arc<str> {
+    /// The shared path of input `file`, as shown (`Evidence::position`).
+    fn get(&mut self, file: u32, shown: String) -> Arc<str> {
         let i = file as usize;
         if self.0.len() <= i {
             self.0.resize(i + 1, None);
@@ -804,7 +805,7 @@ impl Paths {
         match self.0.get_mut(i) {
             Some(Some(p)) if **p == *shown => p.clone(),
             Some(slot) => slot.insert(Arc::from(shown)).clone(),
-            None => Arc::from(ev.inputs.get(i).map_or("", |x| x.path.as_str())),
+            None => Arc::from(shown),
         }
     }
 }
@@ -866,7 +867,7 @@ fn tally(r: &mut CheckResult, c: &Check, ctx: &EvalCtx<'_>, o: Outcome, paths: &
     let (file, line, pointer) = match loc {
         Some(l) => {
             let (shown, line, pointer) = ctx.ev.position(&l);
-            (paths.get(ctx.ev, l.file, shown), line, pointer)
+            (paths.get(l.file, shown), line, pointer)
         }
         None => (Arc::from(""), None, None),
     };
