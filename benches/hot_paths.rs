@@ -19,22 +19,18 @@ use evidentia::evidence::{Evidence, Loc, Owned, Table, tables};
 use evidentia::rules::RelIndex;
 use evidentia::time::{TsFormat, parse_ts};
 
-/// SplitMix64: a small deterministic generator.
-struct Rng(u64);
+/// A small deterministic generator: the library's SplitMix64 (`evidentia::sample`).
+struct Rng(evidentia::sample::SplitMix64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+    fn new(seed: u64) -> Rng {
+        Rng(evidentia::sample::SplitMix64::new(seed))
     }
     fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
+        self.0.below(n)
     }
     fn chance(&mut self, p: f64) -> bool {
-        ((self.next() >> 11) as f64) < p * (1u64 << 53) as f64
+        ((self.0.next_u64() >> 11) as f64) < p * (1u64 << 53) as f64
     }
     fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
         xs[self.below(xs.len() as u64) as usize]
@@ -209,7 +205,7 @@ fn instant(r: &mut Rng) -> i64 {
 
 /// An `incidents.csv` of `n` records (header included).
 fn incidents_csv(n: usize, seed: u64) -> Vec<u8> {
-    let mut r = Rng(seed);
+    let mut r = Rng::new(seed);
     let mut out = String::from(
         "id,title,severity,detected_at,declared_at,contained_at,resolved_at,customer_impacting,\
          personal_data_breach,customers_notified_at,notification_summary,user_impact,mitigation,\
@@ -295,7 +291,7 @@ fn bench_csv(c: &mut Criterion) {
 }
 
 fn bench_parse_ts(c: &mut Criterion) {
-    let mut r = Rng(7);
+    let mut r = Rng::new(7);
     let (stamps, instants): (Vec<String>, Vec<i64>) = (0..10_000)
         .map(|_| {
             let ms = instant(&mut r);
@@ -328,7 +324,7 @@ const CHILDREN: usize = 100_000;
 
 /// Postmortem ids and the incident id each names.
 fn child_ids() -> Vec<(String, String)> {
-    let mut r = Rng(11);
+    let mut r = Rng::new(11);
     (0..CHILDREN)
         .map(|i| {
             let parent = format!("INC-{:07}", r.below(PARENTS as u64));

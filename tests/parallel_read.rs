@@ -13,18 +13,14 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// A small deterministic generator (SplitMix64).
-struct Rng(u64);
+/// A small deterministic generator: the library's SplitMix64 (`evidentia::sample`).
+struct Rng(evidentia::sample::SplitMix64);
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+    fn new(seed: u64) -> Rng {
+        Rng(evidentia::sample::SplitMix64::new(seed))
     }
     fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
+        self.0.below(n)
     }
     fn chance(&mut self, percent: u64) -> bool {
         self.below(100) < percent
@@ -32,7 +28,7 @@ impl Rng {
 }
 
 /// Quirks to put into the exports.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 struct Quirks {
     /// Bad rows: ragged, unparseable timestamps, invalid UTF-8, duplicate ids.
     bad_rows: bool,
@@ -95,7 +91,7 @@ fn eol(r: &mut Rng) -> &'static str {
 }
 
 fn write_exports(dir: &Path, seed: u64, n: usize, q: Quirks) {
-    let mut r = Rng(seed);
+    let mut r = Rng::new(seed);
     // A quote in the header is read as text (csv and evidentia alike).
     let title_col = if q.header_quote { "ti\"tle" } else { "title" };
     let breach_col = if q.unmapped {
@@ -285,17 +281,7 @@ fn same_everywhere(seed: u64, n: usize, q: Quirks, keep_going: bool) {
 
 #[test]
 fn clean_exports_read_the_same_in_parallel() {
-    same_everywhere(
-        1,
-        400,
-        Quirks {
-            bad_rows: false,
-            literal_quote: false,
-            header_quote: false,
-            unmapped: false,
-        },
-        false,
-    );
+    same_everywhere(1, 400, Quirks::default(), false);
 }
 
 #[test]
@@ -306,9 +292,7 @@ fn bad_rows_are_rejected_the_same_in_parallel() {
             400,
             Quirks {
                 bad_rows: true,
-                literal_quote: false,
-                header_quote: false,
-                unmapped: false,
+                ..Quirks::default()
             },
             true,
         );
@@ -319,9 +303,7 @@ fn bad_rows_are_rejected_the_same_in_parallel() {
         300,
         Quirks {
             bad_rows: true,
-            literal_quote: false,
-            header_quote: false,
-            unmapped: false,
+            ..Quirks::default()
         },
         false,
     );
@@ -335,8 +317,7 @@ fn a_literal_quote_falls_back_to_a_sequential_read() {
         Quirks {
             bad_rows: true,
             literal_quote: true,
-            header_quote: false,
-            unmapped: false,
+            ..Quirks::default()
         },
         true,
     );
@@ -344,10 +325,8 @@ fn a_literal_quote_falls_back_to_a_sequential_read() {
         6,
         300,
         Quirks {
-            bad_rows: false,
-            literal_quote: false,
             header_quote: true,
-            unmapped: false,
+            ..Quirks::default()
         },
         true,
     );
@@ -358,8 +337,8 @@ fn a_literal_quote_falls_back_to_a_sequential_read() {
         Quirks {
             bad_rows: true,
             literal_quote: true,
-            header_quote: false,
             unmapped: true,
+            ..Quirks::default()
         },
         true,
     );
