@@ -103,10 +103,6 @@ impl Values {
     pub fn iter(&self) -> impl Iterator<Item = (&'static str, &String)> {
         self.0.iter().map(|(k, v)| (*k, v))
     }
-    /// No values?
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
 }
 
 impl Serialize for Values {
