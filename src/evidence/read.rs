@@ -1235,7 +1235,14 @@ fn typed<'c>(
     idx: usize,
     src: &TableSource,
 ) -> Result<Owned<'c>, (Code, String)> {
-    let is_missing = |p: &str| !src.missing.is_empty() && src.missing.iter().any(|m| m.trim() == p);
+    // (Lengths first: most cells are not missing, and an empty one is compared without
+    // calling `memcmp`.)
+    let is_missing = |p: &str| {
+        src.missing.iter().any(|m| {
+            let m = m.trim();
+            m.len() == p.len() && (p.is_empty() || m == p)
+        })
+    };
     if let (Kind::List, Cell::Json(J::Array(items))) = (kind, cell) {
         let mut v = Vec::new();
         for it in items {
