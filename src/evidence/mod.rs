@@ -581,6 +581,25 @@ impl Table {
         }
     }
 
+    /// Which columns are stored plainly.
+    pub(crate) fn plain_columns(&self) -> Vec<bool> {
+        self.columns
+            .iter()
+            .map(|c| matches!(c, Column::Text(_)))
+            .collect()
+    }
+
+    /// Store the empty columns marked plain as plain text from the start (a part read
+    /// after one whose references turned out mostly distinct: coding its first rows
+    /// would be wasted). Only the storage changes, never a value.
+    pub(crate) fn start_plain(&mut self, plain: &[bool]) {
+        for (c, &p) in self.columns.iter_mut().zip(plain) {
+            if p && c.len() == 0 && matches!(c, Column::Coded(_)) {
+                *c = Column::Text(Texts::default());
+            }
+        }
+    }
+
     /// Append the rows of a part (read from the next stretch of the same file), indexing
     /// their ids. A row whose id is already used is left out; returned, in order, as
     /// (row in the part, location of the first use), for the caller to reject.

@@ -143,11 +143,18 @@ fn work(
     proto: &Evidence,
     file: &str,
     file_idx: u32,
+    plain: &mut BTreeMap<&'static str, Vec<bool>>,
 ) -> Part {
     let mut ev = Evidence {
         tables: proto.tables.iter().map(|(k, t)| (*k, t.part())).collect(),
         ..Evidence::default()
     };
+    // Columns this worker's last part stored plainly start plainly.
+    for (k, t) in ev.tables.iter_mut() {
+        if let Some(p) = plain.get(k) {
+            t.start_plain(p);
+        }
+    }
     let mut diags = Diags::default();
     let mut fc = FileCtx {
         file: file.to_string(),
@@ -180,6 +187,9 @@ fn work(
     let literal = sc.anomaly();
     drop(rec);
     let rejected_recs = std::mem::take(&mut fc.rejected_recs);
+    for (k, t) in &ev.tables {
+        plain.insert(k, t.plain_columns());
+    }
     Part {
         seq: job.seq,
         line0: job.line0,
@@ -424,8 +434,11 @@ pub(super) fn read_csv_parallel(
                 let part_tx = part_tx.clone();
                 let (bindings, proto, file, next) = (&bindings, &proto, &file, &next);
                 s2.spawn(move || {
+                    let mut plain = BTreeMap::new();
                     while let Some(job) = next() {
-                        let part = work(job, delim, ncols, bindings, proto, file, file_idx);
+                        let part = work(
+                            job, delim, ncols, bindings, proto, file, file_idx, &mut plain,
+                        );
                         if part_tx.send(part).is_err() {
                             break;
                         }
@@ -437,7 +450,16 @@ pub(super) fn read_csv_parallel(
             // The rest of the first block here, while the workers take the next ones.
             pending.insert(
                 0,
-                work(head, delim, ncols, &bindings, &proto, &file, file_idx),
+                work(
+                    head,
+                    delim,
+                    ncols,
+                    &bindings,
+                    &proto,
+                    &file,
+                    file_idx,
+                    &mut BTreeMap::new(),
+                ),
             );
             let mut want = 0u64;
             let mut n = 0u64;
