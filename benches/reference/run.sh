@@ -24,7 +24,9 @@ if [ "$status" -gt 1 ]; then
 fi
 {
   echo "rule,id"
+  # `r3-findings-owned-not-overdue,ID` -> `R3,ID` (the rest of the line as written). awk
+  # in the C locale: sed's regular expressions took 0.1 s on the 88k lines of N=1M.
   tail -n +2 "$tmp/out/exception-ids.csv" \
-    | sed -e 's/^r1-[^,]*,/R1,/' -e 's/^r2-[^,]*,/R2,/' -e 's/^r3-[^,]*,/R3,/' -e 's/^r4-[^,]*,/R4,/' \
+    | LC_ALL=C awk '{ i = index($0, ","); print "R" substr($0, 2, 1) substr($0, i) }' \
     | LC_ALL=C sort
 } > "$out"
