@@ -44,10 +44,11 @@ impl Table {
                 // The id now names the new row.
                 let ids = &self.ids;
                 let h = super::fx32(id);
-                if let Some(slot) = self.by_id.find_mut(super::spread(h), |&(r, rh)| {
-                    rh == h && ids.get(r as usize) == id && r == o
-                }) {
-                    slot.0 = row;
+                if let Some(slot) = self
+                    .by_id
+                    .find_mut(super::spread(h), |&r| r == o && ids.get(r as usize) == id)
+                {
+                    *slot = row;
                 }
                 if let Some(d) = self.dead.get_mut(o as usize) {
                     *d = true;

@@ -489,8 +489,7 @@ impl Column {
     }
 }
 
-/// 32 bits of an id's hash, kept beside its row so that growing the table never has
-/// to read the ids again.
+/// 32 bits of an id's hash.
 fn fx32(s: &str) -> u32 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = rustc_hash::FxBuildHasher.build_hasher();
@@ -516,7 +515,9 @@ pub struct Table {
     pub width: usize,
     columns: Vec<Column>,
     ids: Texts,
-    by_id: hashbrown::HashTable<(u32, u32)>,
+    /// Row of each id (4 bytes a slot: the hash is computed again from the id when the
+    /// table grows, which `reserve_ids` makes rare).
+    by_id: hashbrown::HashTable<u32>,
     locs: Locs,
     /// Rows rejected after reading (dangling references); skipped by every check.
     pub dead: Vec<bool>,
@@ -608,7 +609,11 @@ impl Table {
         let base = self.len() as u32;
         let mut dups = Vec::new();
         let mut accepted: Vec<u32> = Vec::with_capacity(part.len());
-        self.by_id.reserve(part.len(), |&(_, rh)| spread(rh));
+        {
+            let ids = &self.ids;
+            self.by_id
+                .reserve(part.len(), |&r| spread(fx32(ids.get(r as usize))));
+        }
         {
             let Table {
                 ids, by_id, locs, ..
@@ -616,19 +621,20 @@ impl Table {
             for prow in 0..part.len() as u32 {
                 let id = part.ids.get(prow as usize);
                 let h = fx32(id);
-                let same = |&(r, rh): &(u32, u32)| {
-                    rh == h
-                        && if r < base {
-                            ids.get(r as usize) == id
-                        } else {
-                            accepted
-                                .get((r - base) as usize)
-                                .is_some_and(|&p| part.ids.get(p as usize) == id)
-                        }
+                // The id of a row of the table, or of a row of this part accepted
+                // before this one.
+                let id_of = |r: u32| -> &str {
+                    if r < base {
+                        ids.get(r as usize)
+                    } else {
+                        accepted
+                            .get((r - base) as usize)
+                            .map_or("", |&p| part.ids.get(p as usize))
+                    }
                 };
-                match by_id.entry(spread(h), same, |&(_, rh)| spread(rh)) {
+                match by_id.entry(spread(h), |&r| id_of(r) == id, |&r| spread(fx32(id_of(r)))) {
                     Entry::Occupied(o) => {
-                        let (first, _) = *o.get();
+                        let first = *o.get();
                         let first_loc = if first < base {
                             locs.get(first as usize)
                         } else {
@@ -642,7 +648,7 @@ impl Table {
                         }
                     }
                     Entry::Vacant(v) => {
-                        v.insert((base + accepted.len() as u32, h));
+                        v.insert(base + accepted.len() as u32);
                         accepted.push(prow);
                     }
                 }
@@ -704,10 +710,19 @@ impl Table {
         if !self.index {
             return (0..ids.len()).find(|&r| ids.get(r) == id).map(|r| r as u32);
         }
-        let h = fx32(id);
         self.by_id
-            .find(spread(h), |&(r, rh)| rh == h && ids.get(r as usize) == id)
-            .map(|&(r, _)| r)
+            .find(spread(fx32(id)), |&r| ids.get(r as usize) == id)
+            .copied()
+    }
+
+    /// Make room in the id index for `n` more ids (a large file's row count, estimated
+    /// from its first block), so that it rarely grows: growing hashes every id again.
+    pub(crate) fn reserve_ids(&mut self, n: usize) {
+        if self.index {
+            let ids = &self.ids;
+            self.by_id
+                .reserve(n, |&r| spread(fx32(ids.get(r as usize))));
+        }
     }
 
     /// Free the column of a field that nothing will read again (a reference kept only
@@ -768,16 +783,16 @@ impl Table {
         match (*index).then(|| {
             by_id.entry(
                 spread(h),
-                |&(r, rh)| rh == h && ids.get(r as usize) == id,
-                |&(_, rh)| spread(rh),
+                |&r| ids.get(r as usize) == id,
+                |&r| spread(fx32(ids.get(r as usize))),
             )
         }) {
             Some(Entry::Occupied(o)) => {
-                let (first, _) = *o.get();
+                let first = *o.get();
                 return Err(locs.get(first as usize).unwrap_or(loc));
             }
             Some(Entry::Vacant(v)) => {
-                v.insert((row, h));
+                v.insert(row);
             }
             None => {}
         }

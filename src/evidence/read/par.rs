@@ -341,6 +341,7 @@ pub(super) fn read_csv_parallel(
     rejected_ids: &mut BTreeMap<&'static str, HashSet<Box<str>>>,
 ) -> (u64, io::Result<String>) {
     let delim = binds.first().map(|b| b.delimiter).unwrap_or(b',');
+    let size = f.metadata().map(|m| m.len()).unwrap_or(0);
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
@@ -452,19 +453,24 @@ pub(super) fn read_csv_parallel(
             drop(part_tx);
             let mut pending: BTreeMap<u64, Part> = BTreeMap::new();
             // The rest of the first block here, while the workers take the next ones.
-            pending.insert(
-                0,
-                work(
-                    head,
-                    delim,
-                    ncols,
-                    &bindings,
-                    &proto,
-                    &file,
-                    file_idx,
-                    &mut BTreeMap::new(),
-                ),
+            let head_len = head.bytes.len() as u64;
+            let first = work(
+                head,
+                delim,
+                ncols,
+                &bindings,
+                &proto,
+                &file,
+                file_idx,
+                &mut BTreeMap::new(),
             );
+            // Room in the id index for the rows the file's size promises at the first
+            // block's density (capped: a sparse first block must not reserve much).
+            if let Some(t) = binds.first().and_then(|b| ev.tables.get_mut(b.def.name)) {
+                let est = first.rows.saturating_mul(size) / head_len.max(1);
+                t.reserve_ids(est.saturating_add(est / 16).min(1 << 24) as usize);
+            }
+            pending.insert(0, first);
             let mut want = 0u64;
             let mut n = 0u64;
             loop {
