@@ -736,7 +736,7 @@ impl Table {
         self.parents.remove(&field);
     }
 
-    /// Free the id index (about 9 bytes a row) once reading is done and references
+    /// Free the id index (5 to 10 bytes a row) once reading is done and references
     /// are resolved: a check run looks nothing up by id after that, unless it writes
     /// the POA&M (`report::oscal::remediations`).
     pub fn drop_id_index(&mut self) {
