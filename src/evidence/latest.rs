@@ -41,13 +41,9 @@ impl Table {
                     return Latest::Older;
                 }
                 let row = self.push_row(id, loc);
-                // The id now names the new row.
-                let ids = &self.ids;
-                let h = super::fx32(id);
-                if let Some(slot) = self
-                    .by_id
-                    .find_mut(super::spread(h), |&r| r == o && ids.get(r as usize) == id)
-                {
+                // The id now names the new row (its slot is the one holding `o`).
+                let h = super::spread(super::fx32(id));
+                if let Some(slot) = self.by_id.find_mut(h, |&r| r == o) {
                     *slot = row;
                 }
                 if let Some(d) = self.dead.get_mut(o as usize) {
