@@ -369,43 +369,59 @@ pub fn needs(checks: &[&Check]) -> Needs {
     n
 }
 
-/// Mark records inside the period and reconcile per input file.
+/// Mark the rows of a table inside the period (the first period field with a value
+/// decides; none: inside, failing closed). Gives the locations of the live rows
+/// outside it.
+pub(crate) fn mark_period(
+    t: &mut crate::evidence::Table,
+    period: Period,
+) -> Vec<crate::evidence::Loc> {
+    let pf: Vec<usize> = t
+        .def
+        .period_fields
+        .iter()
+        .filter_map(|f| t.field_index(f))
+        .collect();
+    let mut outside = Vec::new();
+    if pf.is_empty() {
+        t.in_period.iter_mut().for_each(|x| *x = true);
+        return outside;
+    }
+    for row in 0..t.len() as u32 {
+        let inside = match pf.iter().find_map(|&f| t.get(row, f).time()) {
+            Some(ts) => period.contains(ts),
+            None => true,
+        };
+        if let Some(x) = t.in_period.get_mut(row as usize) {
+            *x = inside;
+        }
+        if !inside
+            && t.live(row)
+            && let Some(loc) = t.loc(row)
+        {
+            outside.push(loc);
+        }
+    }
+    outside
+}
+
+/// Mark records inside the period and reconcile per input file. A streamed table was
+/// marked part by part as it was read (`crate::stream`), its rows outside the period
+/// counted then.
 pub fn apply_period(ev: &mut Evidence, period: Period) {
-    let mut out_of_period = vec![0u64; ev.inputs.len()];
-    for (name, t) in ev.tables.iter_mut() {
-        let pf: Vec<usize> = t
-            .def
-            .period_fields
-            .iter()
-            .filter_map(|f| t.field_index(f))
-            .collect();
-        for row in 0..t.len() as u32 {
-            let inside = if pf.is_empty() {
-                true
-            } else {
-                // The first period field with a value decides; none: kept (fail closed).
-                match pf.iter().find_map(|&f| t.get(row, f).time()) {
-                    Some(ts) => period.contains(ts),
-                    None => true,
-                }
-            };
-            if let Some(x) = t.in_period.get_mut(row as usize) {
-                *x = inside;
-            }
-            if !inside && t.live(row) {
-                let Some(loc) = t.loc(row) else {
-                    continue;
-                };
-                let rejected = ev
-                    .rejected_keys
-                    .get(loc.file as usize)
-                    .is_some_and(|k| k.contains(&loc.line));
-                if !rejected
-                    && ev.primary.get(loc.file as usize).copied().flatten() == Some(*name)
-                    && let Some(c) = out_of_period.get_mut(loc.file as usize)
-                {
-                    *c += 1;
-                }
+    let mut out_of_period = ev.streamed_out_of_period.clone();
+    out_of_period.resize(ev.inputs.len(), 0);
+    for (name, t) in ev.tables.iter_mut().filter(|(_, t)| !t.streamed) {
+        for loc in mark_period(t, period) {
+            let rejected = ev
+                .rejected_keys
+                .get(loc.file as usize)
+                .is_some_and(|k| k.contains(&loc.line));
+            if !rejected
+                && ev.primary.get(loc.file as usize).copied().flatten() == Some(*name)
+                && let Some(c) = out_of_period.get_mut(loc.file as usize)
+            {
+                *c += 1;
             }
         }
     }
@@ -419,14 +435,29 @@ pub fn apply_period(ev: &mut Evidence, period: Period) {
 
 /// Run every selected check and derive control results.
 pub fn assess(cat: &Catalog, ev: &Evidence, scope: &Scope) -> Assessment {
+    assess_with(cat, ev, scope, crate::stream::Streamed::default())
+}
+
+/// `assess`, taking the results of the checks judged while their table was streamed
+/// (`crate::stream`) instead of running them.
+pub fn assess_with(
+    cat: &Catalog,
+    ev: &Evidence,
+    scope: &Scope,
+    mut streamed: crate::stream::Streamed,
+) -> Assessment {
     let checks = selected_checks(cat, &scope.frameworks);
     let mut rels = Vec::new();
-    for c in &checks {
+    for c in checks
+        .iter()
+        .filter(|c| !streamed.results.contains_key(&c.id))
+    {
         c.rule.relations(&mut rels);
     }
     let rel = RelIndex::build(ev, &rels);
     let ctx = EvalCtx {
         ev,
+        local: None,
         as_of: scope.as_of,
         period: scope.period,
         calendars: &cat.calendars,
@@ -438,7 +469,12 @@ pub fn assess(cat: &Catalog, ev: &Evidence, scope: &Scope) -> Assessment {
     // A large population is cut into stretches of rows evaluated apart; the stretches
     // of a check are joined in row order, as one pass would have produced them.
     let mut tasks: Vec<(usize, Option<std::ops::Range<u32>>)> = Vec::new();
+    let mut done_streaming = Vec::new();
     for (i, c) in checks.iter().enumerate() {
+        if let Some((r, w)) = streamed.results.remove(&c.id) {
+            done_streaming.push((i, r, w));
+            continue;
+        }
         let sampled = scope.sample.as_ref().is_some_and(|s| s.data.check == c.id);
         let n = ev.table(c.table.name).map_or(0, |t| t.len()) as u32;
         if sampled || c.rule.aggregate() || n < 2 * STRETCH {
@@ -461,7 +497,10 @@ pub fn assess(cat: &Catalog, ev: &Evidence, scope: &Scope) -> Assessment {
     };
     let mut warnings = Vec::new();
     let mut results: Vec<CheckResult> = Vec::new();
-    let done: Vec<_> = par_map(&tasks, run).into_iter().flatten().collect();
+    let mut done: Vec<_> = par_map(&tasks, run).into_iter().flatten().collect();
+    // In catalog order (a check's stretches stay in row order).
+    done.extend(done_streaming);
+    done.sort_by_key(|(i, _, _)| *i);
     // The records of each check's stretches, counted first so that joining them
     // allocates each check's list once.
     let mut sizes = vec![(0usize, 0usize); checks.len()];
@@ -589,7 +628,7 @@ const STRETCH: u32 = 1 << 16;
 
 /// Evaluate a check on its population (or on the stretch `rows` of it). The rejected
 /// records and the order of the records are added by `finish_check`, once.
-fn run_check(
+pub(crate) fn run_check(
     c: &Check,
     ctx: &EvalCtx<'_>,
     sample: Option<&crate::sample::Sample>,
@@ -619,7 +658,7 @@ fn run_check(
         limit: None,
         sample: None,
     };
-    let Some(t) = ctx.ev.table(c.table.name) else {
+    let Some(t) = ctx.table(c.table.name) else {
         r.error = Some(format!(
             "table `{}` is not provided by the sources file, so the population cannot be drawn",
             c.table.name
@@ -637,7 +676,7 @@ fn run_check(
         n.entry(c.table.name).or_default().extend(v);
     }
     for (tn, fields) in n.iter().filter(|_| first) {
-        let Some(tt) = ctx.ev.table(tn) else {
+        let Some(tt) = ctx.table(tn) else {
             if *tn != c.table.name {
                 warnings.push(Diagnostic::warning(
                     Code::UnknownTable,
@@ -711,7 +750,7 @@ fn run_check(
 
 impl CheckResult {
     /// Take in the result of the next stretch of the same check's population.
-    fn join(&mut self, o: CheckResult) {
+    pub(crate) fn join(&mut self, o: CheckResult) {
         self.population += o.population;
         self.passed += o.passed;
         self.exceptions_count += o.exceptions_count;
@@ -853,7 +892,7 @@ fn tally(r: &mut CheckResult, c: &Check, ctx: &EvalCtx<'_>, o: Outcome, paths: &
     if o.verdict == Verdict::Pass {
         return;
     }
-    let Some(tt) = ctx.ev.table(o.table) else {
+    let Some(tt) = ctx.table(o.table) else {
         return;
     };
     let (record_id, loc) = match &o.subject {

@@ -226,6 +226,7 @@ pub fn explain(l: &Loaded, record_id: &str, table: Option<&str>) -> Result<Expla
     let rel = RelIndex::build(ev, &rels);
     let ctx = EvalCtx {
         ev,
+        local: None,
         as_of: l.scope.as_of,
         period: l.scope.period,
         calendars: &l.cat.calendars,

@@ -20,6 +20,7 @@ pub mod report;
 pub mod rules;
 pub mod sample;
 pub mod schema;
+pub mod stream;
 pub mod time;
 pub mod waivers;
 pub mod yaml;
@@ -97,6 +98,8 @@ pub struct RunOutput {
     /// Owner and due date of exception records that are findings (for the POA&M; empty
     /// unless `CheckOptions::remediations`).
     pub remediations: report::oscal::Remediations,
+    /// The table whose records were judged as they were read (`stream`), if any.
+    pub streamed: Option<&'static str>,
 }
 
 impl RunOutput {
@@ -168,8 +171,47 @@ pub fn run_check(opts: &CheckOptions) -> Result<RunOutput, Vec<Diagnostic>> {
         sources.iter().any(|s| s.def.name == "findings"),
         opts.open_findings,
     );
-    let mut ev =
-        evidence::read::load_with_progress(&sources, &needs, opts.progress.as_ref().map(|p| &*p.0));
+    let progress = opts.progress.as_ref().map(|p| &*p.0);
+    let plan = stream::enabled()
+        .then(|| {
+            stream::plan(&checks, &sources, &scope, &|p| {
+                std::fs::metadata(p).ok().map(|m| m.len())
+            })
+        })
+        .flatten();
+    let mut streamed = stream::Streamed::default();
+    let mut streamed_table = None;
+    let mut ev = match &plan {
+        None => evidence::read::load_with_progress(&sources, &needs, progress),
+        Some(plan) => {
+            let (before, mut rest) =
+                evidence::read::load_phased(&sources, &needs, progress, Some(plan.table));
+            let rejected_ids = rest.rejected_ids().clone();
+            let st = stream::Streamer::new(
+                plan,
+                &checks,
+                &before,
+                &rejected_ids,
+                &scope,
+                &cat.calendars,
+            );
+            let mut st = stream::judge_while_reading(st, |sink| rest.read(sink));
+            let suspects = std::mem::take(&mut st.suspects);
+            let out_of_period = std::mem::take(&mut st.out_of_period);
+            let late = std::mem::take(&mut st.late);
+            streamed = st.finish();
+            let mut ev = rest.finish(before, late);
+            ev.streamed_out_of_period = out_of_period;
+            if stream::diverged(&ev, plan, &suspects) {
+                // A derived row that is not its own record's: read again, whole.
+                streamed = stream::Streamed::default();
+                evidence::read::load_with_progress(&sources, &needs, progress)
+            } else {
+                streamed_table = Some(plan.table);
+                ev
+            }
+        }
+    };
     let ev_diags = std::mem::take(&mut ev.diags);
     if ev_diags.has_errors() && !opts.keep_going {
         return Err(ev_diags.finish());
@@ -192,7 +234,7 @@ pub fn run_check(opts: &CheckOptions) -> Result<RunOutput, Vec<Diagnostic>> {
             t.drop_field(i);
         }
     }
-    let mut assessment = assess::assess(&cat, &ev, &scope);
+    let mut assessment = assess::assess_with(&cat, &ev, &scope, streamed);
     if opts.open_findings {
         assessment.open_findings = assess::open_findings(&ev, opts.as_of);
     }
@@ -224,6 +266,7 @@ pub fn run_check(opts: &CheckOptions) -> Result<RunOutput, Vec<Diagnostic>> {
         gate,
         diagnostics: ev_diags.finish(),
         remediations,
+        streamed: streamed_table,
     })
 }
 

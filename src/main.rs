@@ -208,6 +208,11 @@ fn main() -> ExitCode {
     {
         evidentia::evidence::read::tune(min, block);
     }
+    // Testing knob: `EVIDENTIA_STREAM=0` turns off streaming the population table
+    // (`evidentia::stream`). The outcome never depends on it.
+    if std::env::var("EVIDENTIA_STREAM").is_ok_and(|v| v == "0") {
+        evidentia::stream::set_enabled(false);
+    }
     let code = match cli.cmd {
         Cmd::Check(a) => check(a),
         Cmd::Catalog { cmd } => catalog(cmd),

@@ -488,6 +488,7 @@ pub fn population(
     let rel = RelIndex::build(ev, &rels);
     let ctx = EvalCtx {
         ev,
+        local: None,
         as_of,
         period,
         calendars,

@@ -5,7 +5,9 @@
 //! are arbitrary text; rows may be ragged. Then every report is rendered.
 //!
 //! Checks: nothing is lost (inputs reconcile; per check the verdict counts add up to
-//! the population; every non-passing record is listed) and control results add up.
+//! the population; every non-passing record is listed) and control results add up;
+//! the report does not depend on the outputs asked for, nor on reading the exports in
+//! parallel parts with the incidents streamed.
 #![no_main]
 
 use std::path::PathBuf;
@@ -425,6 +427,19 @@ fuzz_target!(|inp: Input| {
             "report.json depends on the outputs asked for"
         ),
         Err(d) => panic!("the run without the POA&M and the chart failed: {d:?}"),
+    }
+    // Every CSV read in small parallel blocks, the incidents streamed (judged part by
+    // part as they are read, `evidentia::stream`): the same report.
+    evidentia::evidence::read::tune(0, 61);
+    let streamed = run_check(&opts);
+    evidentia::evidence::read::tune(8 << 20, 1 << 21);
+    match streamed {
+        Ok(o) => assert!(
+            report::json::render(&o.assessment, &o.gate) == json,
+            "report.json differs when the population is streamed ({:?})",
+            o.streamed
+        ),
+        Err(d) => panic!("the streamed run failed: {d:?}"),
     }
     let _ = report::csv::render(a);
     let _ = report::csv::render_ids(a);

@@ -531,6 +531,10 @@ pub struct Table {
     /// Are ids indexed as rows are committed? Parts read in parallel are not: their
     /// ids are indexed (and duplicates found) when they are appended in file order.
     index: bool,
+    /// A streamed table (`crate::stream`): its rows were evaluated part by part as
+    /// they were read, and only their ids and locations are kept (appending a part
+    /// keeps no values).
+    pub streamed: bool,
 }
 
 impl Table {
@@ -560,6 +564,7 @@ impl Table {
             provided: vec![false; def.fields.len()],
             parents: BTreeMap::new(),
             index: true,
+            streamed: false,
         }
     }
 
@@ -579,6 +584,7 @@ impl Table {
             provided: self.provided.clone(),
             parents: BTreeMap::new(),
             index: false,
+            streamed: false,
         }
     }
 
@@ -655,8 +661,10 @@ impl Table {
             }
         }
         if dups.is_empty() {
-            for (c, p) in self.columns.iter_mut().zip(&part.columns) {
-                c.extend(p);
+            if !self.streamed {
+                for (c, p) in self.columns.iter_mut().zip(&part.columns) {
+                    c.extend(p);
+                }
             }
             self.ids.extend(&part.ids);
             self.locs.extend(&part.locs);
@@ -665,8 +673,10 @@ impl Table {
         } else {
             for &p in &accepted {
                 let i = p as usize;
-                for (c, pc) in self.columns.iter_mut().zip(&part.columns) {
-                    c.push_from(pc, i);
+                if !self.streamed {
+                    for (c, pc) in self.columns.iter_mut().zip(&part.columns) {
+                        c.push_from(pc, i);
+                    }
                 }
                 // Rows of a part are never dead: only references checked later kill rows.
                 let loc = part.locs.get(i).unwrap_or(Loc { file: 0, line: 0 });
@@ -804,7 +814,8 @@ impl Table {
     /// one), without indexing it; its row number.
     pub(crate) fn push_row(&mut self, id: &str, loc: Loc) -> u32 {
         let row = self.len() as u32;
-        for c in self.columns.iter_mut() {
+        let keep = !self.streamed;
+        for c in self.columns.iter_mut().filter(|_| keep) {
             if c.len() < row as usize + 1 {
                 c.push(&Owned::Missing);
             }
@@ -900,6 +911,9 @@ pub struct Evidence {
     pub(crate) rejected_keys: Vec<std::collections::HashSet<u32>>,
     /// Per table read with `latest_by`: the key of each row (by row index).
     pub(crate) latest_keys: BTreeMap<&'static str, Vec<i64>>,
+    /// Per input: rows of a streamed table found outside the period as they were
+    /// judged (`crate::stream`); `assess::apply_period` counts them with the others.
+    pub streamed_out_of_period: Vec<u64>,
 }
 
 fn is_zero(n: &u64) -> bool {

@@ -21,6 +21,7 @@ use crate::diag::{Code, Diagnostic, Diags};
 use crate::time::{TimeError, parse_ts};
 
 mod par;
+use par::as_part;
 pub use par::tune;
 
 /// Canonical fields each table must materialise (by canonical index).
@@ -208,6 +209,55 @@ pub fn load_with_progress(
     needs: &Needs,
     progress: Option<&Progress>,
 ) -> Evidence {
+    let (ev, rest) = load_phased(sources, needs, progress, None);
+    rest.finish(ev, Vec::new())
+}
+
+/// Is a CSV file of this size read in parallel (in parts)?
+pub fn read_in_parallel(len: u64) -> bool {
+    par::parallel(len)
+}
+
+/// Receives each part of a streamed table as it is read (`crate::stream`): the
+/// part's tables (the streamed table's and its derived tables' rows, those rejected
+/// as duplicates already dead) and the lines of the part's records that were
+/// rejected (perhaps with lines of other parts).
+pub type Sink<'a> = dyn FnMut(&mut Evidence, &HashSet<u64>) + 'a;
+
+/// A dangling reference found: (table, field, row, diagnostic).
+pub type Late = (&'static str, usize, u32, Diagnostic);
+
+/// Rejected ids by table (a reference to one is not dangling).
+pub type RejectedIds = BTreeMap<&'static str, HashSet<Box<str>>>;
+
+/// The rest of a load whose streamed table is read last (`load_phased`).
+pub struct Pending<'s> {
+    /// The streamed table's source group: its sources and input indexes.
+    group: Option<(&'s TableSource, Vec<&'s TableSource>, Vec<u32>)>,
+    /// Where the streamed group's tables are read (with every input slot).
+    part: Evidence,
+    /// Per source group, in order: its rejected records and diagnostics, held until
+    /// `finish` so that they come in the order of a load without streaming. `None`:
+    /// the streamed group.
+    held: Vec<Option<(Vec<Rejected>, Diags)>>,
+    rejected_ids: BTreeMap<&'static str, HashSet<Box<str>>>,
+    /// Dangling references between the other tables, found before the streamed table
+    /// is read (their rows are dead already, `early`), rejected in `finish`.
+    late: Vec<Late>,
+    early: HashSet<(&'static str, u32)>,
+    progress: Option<&'s Progress>,
+}
+
+/// Load every table but `stream` (and the tables derived from it), and check the
+/// references between them; the streamed table is read by `Pending::read` and the
+/// load completed by `Pending::finish`. Without `stream` this is the whole load (the
+/// rejections are held until `finish`).
+pub fn load_phased<'s>(
+    sources: &'s [TableSource],
+    needs: &Needs,
+    progress: Option<&'s Progress>,
+    stream: Option<&str>,
+) -> (Evidence, Pending<'s>) {
     let mut ev = Evidence::default();
     // Tables, with the projection: needed fields + id + period + references + skip_unless.
     for s in sources {
@@ -256,41 +306,77 @@ pub fn load_with_progress(
         }
         groups.push((s, derived, idxs));
     }
+    // Each part owns its tables and sees every input slot (locations are global).
+    let new_part = |ev: &mut Evidence, s: &TableSource, derived: &[&TableSource]| {
+        let mut part = Evidence {
+            inputs: ev.inputs.clone(),
+            primary: ev.primary.clone(),
+            rejected_keys: vec![HashSet::new(); ev.inputs.len()],
+            ..Evidence::default()
+        };
+        for t in std::iter::once(s).chain(derived.iter().copied()) {
+            if let Some(table) = ev.tables.remove(t.def.name) {
+                part.tables.insert(t.def.name, table);
+            }
+        }
+        part
+    };
+    let streamed = groups
+        .iter()
+        .position(|(s, _, _)| Some(s.def.name) == stream);
+    let mut pending = Pending {
+        group: None,
+        part: Evidence::default(),
+        held: Vec::new(),
+        rejected_ids: BTreeMap::new(),
+        late: Vec::new(),
+        early: HashSet::new(),
+        progress,
+    };
+    if let Some(g) = streamed.and_then(|i| groups.get(i)) {
+        let (s, derived, idxs) = g.clone();
+        pending.part = new_part(&mut ev, s, &derived);
+        for t in pending.part.tables.values_mut() {
+            t.streamed = true;
+        }
+        pending.group = Some((s, derived, idxs));
+    }
     type Part = (Evidence, BTreeMap<&'static str, HashSet<Box<str>>>);
-    let parts: Vec<Part> = std::thread::scope(|scope| {
+    let parts: Vec<Option<Part>> = std::thread::scope(|scope| {
         let handles: Vec<_> = groups
             .iter()
-            .map(|(s, derived, idxs)| {
-                // Each part owns its tables and sees every input slot (locations are global).
-                let mut part = Evidence {
-                    inputs: ev.inputs.clone(),
-                    primary: ev.primary.clone(),
-                    rejected_keys: vec![HashSet::new(); ev.inputs.len()],
-                    ..Evidence::default()
-                };
-                for t in std::iter::once(*s).chain(derived.iter().copied()) {
-                    if let Some(table) = ev.tables.remove(t.def.name) {
-                        part.tables.insert(t.def.name, table);
-                    }
+            .enumerate()
+            .map(|(gi, (s, derived, idxs))| {
+                if Some(gi) == streamed {
+                    return None;
                 }
+                let mut part = new_part(&mut ev, s, derived);
                 let binds: Vec<&TableSource> =
                     std::iter::once(*s).chain(derived.iter().copied()).collect();
-                scope.spawn(move || {
+                Some(scope.spawn(move || {
                     let mut rejected_ids = BTreeMap::new();
                     for (&idx, (path, _)) in idxs.iter().zip(&s.files) {
-                        read_file(&mut part, idx, path, &binds, &mut rejected_ids, progress);
+                        read_file(
+                            &mut part,
+                            idx,
+                            path,
+                            &binds,
+                            &mut rejected_ids,
+                            progress,
+                            None,
+                        );
                     }
                     for t in part.tables.values_mut() {
                         t.shrink();
                     }
                     (part, rejected_ids)
-                })
+                }))
             })
             .collect();
         handles
             .into_iter()
             .map(|h| {
-                h.join().unwrap_or_else(|_| {
+                Some(h?.join().unwrap_or_else(|_| {
                     // Never silently lose a table: a failed reader is an error of the run.
                     let mut e = Evidence::default();
                     e.diags.push(Diagnostic::error(
@@ -299,41 +385,120 @@ pub fn load_with_progress(
                         "internal error: a reading thread failed",
                     ));
                     (e, BTreeMap::new())
-                })
+                }))
             })
             .collect()
     });
-    let mut rejected_ids: BTreeMap<&'static str, HashSet<Box<str>>> = BTreeMap::new();
-    for ((_, _, idxs), (part, rids)) in groups.iter().zip(parts) {
-        let Evidence {
-            tables,
-            inputs,
-            rejected,
-            diags,
-            rejected_keys,
-            ..
-        } = part;
-        ev.tables.extend(tables);
-        for &i in idxs {
-            if let (Some(dst), Some(src)) = (ev.inputs.get_mut(i as usize), inputs.get(i as usize))
-            {
-                *dst = src.clone();
+    for ((_, _, idxs), part) in groups.iter().zip(parts) {
+        let held = part.map(|(part, rids)| {
+            for (k, v) in rids {
+                pending.rejected_ids.entry(k).or_default().extend(v);
             }
-            if let (Some(dst), Some(src)) = (
-                ev.rejected_keys.get_mut(i as usize),
-                rejected_keys.get(i as usize),
-            ) {
-                *dst = src.clone();
-            }
-        }
-        ev.rejected.extend(rejected);
-        ev.diags.extend(diags);
-        for (k, v) in rids {
-            rejected_ids.entry(k).or_default().extend(v);
+            take_part(&mut ev, part, idxs)
+        });
+        pending.held.push(held);
+    }
+    // References between the tables read: their rows are rejected in `finish`, but
+    // are dead already for the streamed table's checks.
+    pending.late = find_dangling(&mut ev, &pending.rejected_ids, &|_, _| true);
+    for &(name, _, row, _) in &pending.late {
+        if let Some(x) = ev
+            .tables
+            .get_mut(name)
+            .and_then(|t| t.dead.get_mut(row as usize))
+            && !*x
+        {
+            *x = true;
+            pending.early.insert((name, row));
         }
     }
-    check_references(&mut ev, &rejected_ids);
-    ev
+    (ev, pending)
+}
+
+/// Move a group's tables and input counts into `ev`; give back its rejected records
+/// and diagnostics.
+fn take_part(ev: &mut Evidence, part: Evidence, idxs: &[u32]) -> (Vec<Rejected>, Diags) {
+    let Evidence {
+        tables,
+        inputs,
+        rejected,
+        diags,
+        rejected_keys,
+        ..
+    } = part;
+    ev.tables.extend(tables);
+    for &i in idxs {
+        let i = i as usize;
+        if let (Some(dst), Some(src)) = (ev.inputs.get_mut(i), inputs.get(i)) {
+            *dst = src.clone();
+        }
+        if let (Some(dst), Some(src)) = (ev.rejected_keys.get_mut(i), rejected_keys.get(i)) {
+            *dst = src.clone();
+        }
+    }
+    (rejected, diags)
+}
+
+impl Pending<'_> {
+    /// Read the streamed table's files, handing each part to `sink` as it is read.
+    /// (Nothing to do without a streamed table.)
+    pub fn read(&mut self, sink: &mut Sink<'_>) {
+        let Some((s, derived, idxs)) = &self.group else {
+            return;
+        };
+        let binds: Vec<&TableSource> = std::iter::once(*s).chain(derived.iter().copied()).collect();
+        for (&idx, (path, _)) in idxs.iter().zip(&s.files) {
+            read_file(
+                &mut self.part,
+                idx,
+                path,
+                &binds,
+                &mut self.rejected_ids,
+                self.progress,
+                Some(&mut *sink),
+            );
+        }
+        for t in self.part.tables.values_mut() {
+            t.shrink();
+        }
+    }
+
+    /// The ids rejected so far, by table.
+    pub fn rejected_ids(&self) -> &RejectedIds {
+        &self.rejected_ids
+    }
+
+    /// Complete the load: the streamed group's tables (ids and locations only) and
+    /// counts, every rejection in the order of a load without streaming, and the
+    /// references into the streamed group. `streamed_late`: the dangling references
+    /// of the streamed table's rows, found as they were read (their rows by number in
+    /// the streamed table).
+    pub fn finish(mut self, mut ev: Evidence, streamed_late: Vec<Late>) -> Evidence {
+        let mut group_tables: Vec<&'static str> = Vec::new();
+        if let Some((_, _, idxs)) = &self.group {
+            group_tables = self.part.tables.keys().copied().collect();
+            let part = std::mem::take(&mut self.part);
+            let held = take_part(&mut ev, part, idxs);
+            if let Some(slot) = self.held.iter_mut().find(|h| h.is_none()) {
+                *slot = Some(held);
+            }
+        }
+        for (rejected, diags) in self.held.into_iter().flatten() {
+            ev.rejected.extend(rejected);
+            ev.diags.extend(diags);
+        }
+        let mut late = self.late;
+        late.extend(streamed_late);
+        if !group_tables.is_empty() {
+            late.extend(find_dangling(&mut ev, &self.rejected_ids, &|from, to| {
+                group_tables.contains(&from) || group_tables.contains(&to)
+            }));
+            // In the order one pass over every reference field gives.
+            late.sort_by_key(|(name, fi, _, _)| (*name, *fi));
+        }
+        reject_dangling(&mut ev, late, &self.early);
+        ev
+    }
 }
 
 fn shown_path(path: &std::path::Path, shown: &str) -> String {
@@ -351,8 +516,11 @@ struct FileCtx<'a> {
     file_idx: u32,
     rejected_recs: HashSet<u64>,
     diags: &'a mut Diags,
+    /// A streamed table's file: each part goes to the sink once merged.
+    sink: Option<&'a mut Sink<'a>>,
 }
 
+#[allow(clippy::too_many_arguments)]
 fn read_file(
     ev: &mut Evidence,
     file_idx: u32,
@@ -360,6 +528,7 @@ fn read_file(
     binds: &[&TableSource],
     rejected_ids: &mut BTreeMap<&'static str, HashSet<Box<str>>>,
     progress: Option<&Progress>,
+    sink: Option<&mut Sink<'_>>,
 ) {
     let shown = ev
         .inputs
@@ -388,12 +557,32 @@ fn read_file(
         file_idx,
         rejected_recs: HashSet::new(),
         diags: &mut diags,
+        // The sink's own lifetime shortened to this reading's.
+        sink: match sink {
+            Some(s) => Some(s),
+            None => None,
+        },
     };
     let parallel = format == Format::Csv
         && binds.iter().all(|b| b.latest_by.is_none())
         && f.metadata().is_ok_and(|m| par::parallel(m.len()));
     let (rows_read, hash) = if parallel {
         par::read_csv_parallel(f, binds, ev, &mut fc, rejected_ids)
+    } else if fc.sink.is_some() {
+        // A streamed table's small file: one part.
+        read_hashed(f, |reader| {
+            as_part(
+                ev,
+                &mut fc,
+                rejected_ids,
+                |pev, fc, rids, names| match format {
+                    Format::Csv => read_csv_named(reader, binds, pev, fc, rids, names),
+                    Format::Json | Format::Ndjson => {
+                        read_json_named(reader, format, binds, pev, fc, rids, names)
+                    }
+                },
+            )
+        })
     } else {
         read_hashed(f, |reader| match format {
             Format::Csv => read_csv(reader, binds, ev, &mut fc, rejected_ids),
@@ -783,6 +972,26 @@ fn read_csv<R: Read>(
     fc: &mut FileCtx<'_>,
     rejected_ids: &mut BTreeMap<&'static str, HashSet<Box<str>>>,
 ) -> u64 {
+    read_csv_named(reader, binds, ev, fc, rejected_ids, &mut Vec::new())
+}
+
+/// The tables bound to a file, with how their id column is named in messages.
+fn id_names(bindings: &[Binding<'_>]) -> Vec<(&'static str, String)> {
+    bindings
+        .iter()
+        .map(|b| (b.src.def.name, col_name(b.src.def, &b.id, "id")))
+        .collect()
+}
+
+/// `read_csv`, giving the bound tables' id names (`id_names`) too.
+fn read_csv_named<R: Read>(
+    reader: &mut R,
+    binds: &[&TableSource],
+    ev: &mut Evidence,
+    fc: &mut FileCtx<'_>,
+    rejected_ids: &mut BTreeMap<&'static str, HashSet<Box<str>>>,
+    id_out: &mut Vec<(&'static str, String)>,
+) -> u64 {
     let delim = binds.first().map(|b| b.delimiter).unwrap_or(b',');
     let mut header = Header::Unread;
     let mut n: u64 = 0;
@@ -828,6 +1037,9 @@ fn read_csv<R: Read>(
                 .at(line, 0);
             reject_line(ev, fc, binds, line, d);
         }
+    }
+    if let Header::Bound(b, _) = &header {
+        *id_out = id_names(b);
     }
     n
 }
@@ -1376,6 +1588,19 @@ fn read_json<R: Read>(
     fc: &mut FileCtx<'_>,
     rejected_ids: &mut BTreeMap<&'static str, HashSet<Box<str>>>,
 ) -> u64 {
+    read_json_named(reader, format, binds, ev, fc, rejected_ids, &mut Vec::new())
+}
+
+/// `read_json`, giving the bound tables' id names (`id_names`) too.
+fn read_json_named<R: Read>(
+    reader: &mut R,
+    format: Format,
+    binds: &[&TableSource],
+    ev: &mut Evidence,
+    fc: &mut FileCtx<'_>,
+    rejected_ids: &mut BTreeMap<&'static str, HashSet<Box<str>>>,
+    id_out: &mut Vec<(&'static str, String)>,
+) -> u64 {
     let mut bindings = Vec::new();
     for s in binds {
         let parent = binds.first().copied().filter(|_| s.from.is_some());
@@ -1386,6 +1611,7 @@ fn read_json<R: Read>(
             bindings.push(b);
         }
     }
+    *id_out = id_names(&bindings);
     let mut records: Vec<(J, Loc)> = Vec::new();
     let mut bad: u64 = 0;
     if format == Format::Ndjson {
@@ -1551,73 +1777,105 @@ fn read_json<R: Read>(
     total
 }
 
-/// Reject records whose references point at nothing.
-fn check_references(ev: &mut Evidence, rejected_ids: &BTreeMap<&'static str, HashSet<Box<str>>>) {
+/// Dangling references of the reference fields between tables of `ev` that `want`
+/// (from, to) names: each field's parent rows are kept in its table (`parents`), the
+/// dangling rows returned in field order (table name, then field), not yet rejected.
+fn find_dangling(
+    ev: &mut Evidence,
+    rejected_ids: &BTreeMap<&'static str, HashSet<Box<str>>>,
+    want: &dyn Fn(&str, &str) -> bool,
+) -> Vec<Late> {
     // Each reference field is resolved on its own thread; results come back in order.
     let mut jobs: Vec<(&'static str, usize, &'static str)> = Vec::new();
     for (name, t) in &ev.tables {
         for (fi, fd) in t.def.fields.iter().enumerate() {
             let Some(target) = fd.refers_to else { continue };
-            if ev.tables.contains_key(target) && t.provided.get(fi).copied().unwrap_or(false) {
+            // A streamed table keeps no values: its references were checked as it was
+            // read (`crate::stream`).
+            if ev.tables.contains_key(target)
+                && !t.streamed
+                && t.provided.get(fi).copied().unwrap_or(false)
+                && want(name, target)
+            {
                 jobs.push((name, fi, target));
             }
         }
     }
     let evr = &*ev;
     let done = crate::assess::par_map(&jobs, |&(name, fi, target)| {
-        let mut late: Vec<(&'static str, u32, Diagnostic)> = Vec::new();
+        let mut late: Vec<Late> = Vec::new();
         let (Some(t), Some(tt)) = (evr.tables.get(name), evr.tables.get(target)) else {
-            return (name, fi, Vec::new(), late);
-        };
-        let Some(fd) = t.def.fields.get(fi) else {
             return (name, fi, Vec::new(), late);
         };
         let empty = HashSet::new();
         let rej = rejected_ids.get(target).unwrap_or(&empty);
         let mut parents = Vec::with_capacity(t.len());
         for row in 0..t.len() as u32 {
-            let mut parent = u32::MAX;
-            if let Value::Text(v) = t.get(row, fi) {
-                let v = v.trim();
-                let found = tt.row_of(v);
-                parent = found.unwrap_or(u32::MAX);
-                if found.is_none() && !rej.contains(v) {
-                    let loc = t.locs.get(row as usize);
-                    let (file, line, ptr) = loc.map(|l| evr.position(&l)).unwrap_or_default();
-                    let mut d = Diagnostic::error(
-                        Code::DanglingReference,
-                        file,
-                        format!(
-                            "field `{}.{}`: `{v}` names no record of `{target}`",
-                            t.def.name, fd.name
-                        ),
-                    );
-                    d.line = line;
-                    d.pointer = ptr;
-                    late.push((name, row, d));
-                }
+            let (parent, d) = resolve_ref(evr, t, fi, row, tt, rej);
+            if let Some(d) = d {
+                late.push((name, fi, row, d));
             }
             parents.push(parent);
         }
         (name, fi, parents, late)
     });
-    let mut late: Vec<(&'static str, u32, Diagnostic)> = Vec::new();
-    let mut resolved: Vec<(&'static str, usize, Vec<u32>)> = Vec::new();
+    let mut late: Vec<Late> = Vec::new();
     for (name, fi, parents, l) in done {
-        resolved.push((name, fi, parents));
-        late.extend(l);
-    }
-    for (name, fi, parents) in resolved {
         if let Some(t) = ev.tables.get_mut(name) {
             t.parents.insert(fi, parents);
         }
+        late.extend(l);
     }
-    for (name, row, d) in late {
+    late
+}
+
+/// The row of `tt` that reference field `fi` of a row of `t` names (`u32::MAX`:
+/// none), and the error when it names no record of `tt` (and no rejected one, in
+/// `rej`). `ev` places the row in its file.
+pub(crate) fn resolve_ref(
+    ev: &Evidence,
+    t: &Table,
+    fi: usize,
+    row: u32,
+    tt: &Table,
+    rej: &HashSet<Box<str>>,
+) -> (u32, Option<Diagnostic>) {
+    let Value::Text(v) = t.get(row, fi) else {
+        return (u32::MAX, None);
+    };
+    let v = v.trim();
+    if let Some(p) = tt.row_of(v) {
+        return (p, None);
+    }
+    if rej.contains(v) {
+        return (u32::MAX, None);
+    }
+    let field = t.def.fields.get(fi).map_or("?", |f| f.name);
+    let (file, line, ptr) = t.loc(row).map(|l| ev.position(&l)).unwrap_or_default();
+    let mut d = Diagnostic::error(
+        Code::DanglingReference,
+        file,
+        format!(
+            "field `{}.{field}`: `{v}` names no record of `{}`",
+            t.def.name, tt.def.name
+        ),
+    );
+    d.line = line;
+    d.pointer = ptr;
+    (u32::MAX, Some(d))
+}
+
+/// Reject the rows with a dangling reference, each once, in the order given. A row
+/// dead before (superseded by a later update) is not rejected; `early` are the rows
+/// marked dead already by `load_phased`, to be rejected here.
+fn reject_dangling(ev: &mut Evidence, late: Vec<Late>, early: &HashSet<(&'static str, u32)>) {
+    let mut done: HashSet<(&'static str, u32)> = HashSet::new();
+    for (name, _, row, d) in late {
         let Some(t) = ev.tables.get_mut(name) else {
             continue;
         };
         if let Some(x) = t.dead.get_mut(row as usize) {
-            if *x {
+            if (*x && !early.contains(&(name, row))) || !done.insert((name, row)) {
                 continue;
             }
             *x = true;

@@ -194,7 +194,7 @@ impl Deadline {
             } => {
                 let rows = ctx.follow(t, row, path);
                 let last = path.last()?;
-                let rt = ctx.ev.table(last.table.name)?;
+                let rt = ctx.table(last.table.name)?;
                 let times = rows.iter().filter_map(|(_, r)| rt.get(*r, *field).time());
                 match pick {
                     Pick::Earliest => times.min(),

@@ -88,7 +88,7 @@ impl Rule for EachLinked {
 
     fn evaluate(&self, ctx: &EvalCtx<'_>, t: &Table, row: u32, out: &mut Vec<Outcome>) {
         let Some(leaf) = self.leaf() else { return };
-        let Some(lt) = ctx.ev.table(leaf.name) else {
+        let Some(lt) = ctx.table(leaf.name) else {
             return;
         };
         for (_, r) in ctx.follow(t, row, &self.path) {

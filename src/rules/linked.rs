@@ -123,7 +123,7 @@ impl Rule for Linked {
             let ids: Vec<String> = found
                 .iter()
                 .take(5)
-                .filter_map(|(tn, r)| ctx.ev.table(tn).map(|x| x.id(*r).to_string()))
+                .filter_map(|(tn, r)| ctx.table(tn).map(|x| x.id(*r).to_string()))
                 .collect();
             o.message = format!("found {}: {}", self.text, ids.join(", "));
             out.push(o);

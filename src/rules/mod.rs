@@ -147,10 +147,40 @@ struct Children {
     kids: Vec<u32>,
 }
 
+/// Child rows of one relation found by the parent's id rather than its row (the
+/// parent table is streamed: its rows are not kept). Sorted by the hash of the
+/// reference; a hash match is checked against the reference's text.
+#[derive(Debug, Default)]
+struct ById {
+    hashes: Vec<u64>,
+    rows: Vec<u32>,
+    /// The first index of each distinct hash in `hashes` (one probe per lookup).
+    first: hashbrown::HashTable<u32>,
+}
+
+impl ById {
+    /// The indexes of `hashes` (and `rows`) holding hash `h`.
+    fn range(&self, h: u64) -> std::ops::Range<usize> {
+        let Some(&a) = self
+            .first
+            .find(h, |&a| self.hashes.get(a as usize) == Some(&h))
+        else {
+            return 0..0;
+        };
+        let a = a as usize;
+        let n = self
+            .hashes
+            .get(a..)
+            .map_or(0, |s| s.iter().take_while(|&&x| x == h).count());
+        a..a + n
+    }
+}
+
 /// Indexes from (child table, via field) to the child rows of each parent row.
 #[derive(Debug, Default)]
 pub struct RelIndex {
     map: HashMap<(&'static str, usize), Children>,
+    by_id: HashMap<(&'static str, usize), ById>,
 }
 
 impl RelIndex {
@@ -210,7 +240,87 @@ impl RelIndex {
             }
             map.insert((table, via), idx);
         }
-        RelIndex { map }
+        RelIndex {
+            map,
+            by_id: HashMap::default(),
+        }
+    }
+
+    /// Indexes of the steps into `ev`'s tables whose parents are found by id: the
+    /// parent table is streamed (see `crate::stream`), so only its ids are known, one
+    /// part at a time. A dead child, or one without a reference, is left out.
+    pub fn build_by_id(ev: &Evidence, steps: &[(&'static str, usize)]) -> RelIndex {
+        let mut by_id = HashMap::default();
+        for &(table, via) in steps {
+            let Some(t) = ev.table(table) else { continue };
+            if by_id.contains_key(&(table, via)) {
+                continue;
+            }
+            let mut pairs: Vec<(u64, u32)> = (0..t.len() as u32)
+                .filter(|&r| t.live(r))
+                .filter_map(|r| Some((id_hash(t.get(r, via).text()?.trim()), r)))
+                .collect();
+            pairs.sort_unstable();
+            let (hashes, rows): (Vec<u64>, Vec<u32>) = pairs.into_iter().unzip();
+            let mut first = hashbrown::HashTable::new();
+            for (i, &h) in hashes.iter().enumerate() {
+                if i == 0 || hashes.get(i - 1) != Some(&h) {
+                    first.insert_unique(h, i as u32, |&a| {
+                        hashes.get(a as usize).copied().unwrap_or(0)
+                    });
+                }
+            }
+            by_id.insert(
+                (table, via),
+                ById {
+                    hashes,
+                    rows,
+                    first,
+                },
+            );
+        }
+        RelIndex {
+            map: HashMap::default(),
+            by_id,
+        }
+    }
+
+    /// This index with the steps of `other` added.
+    pub fn with(mut self, other: RelIndex) -> RelIndex {
+        self.map.extend(other.map);
+        self.by_id.extend(other.by_id);
+        self
+    }
+
+    /// Does this index hold the step (by row or by id)?
+    fn has(&self, step: &Step) -> bool {
+        let k = (step.table.name, step.via);
+        self.map.contains_key(&k) || self.by_id.contains_key(&k)
+    }
+
+    /// Call `f` with each row of `child` (the step's table) linked to row `prow` of
+    /// `parent` (before the step's filter), in row order.
+    fn each_child(
+        &self,
+        step: &Step,
+        parent: &Table,
+        prow: u32,
+        child: &Table,
+        mut f: impl FnMut(u32),
+    ) {
+        let k = (step.table.name, step.via);
+        if let Some(b) = self.by_id.get(&k) {
+            let id = parent.id(prow);
+            for &r in b.rows.get(b.range(id_hash(id))).unwrap_or(&[]) {
+                if child.get(r, step.via).text().map(str::trim) == Some(id) {
+                    f(r);
+                }
+            }
+        } else {
+            for &r in self.children(step, prow) {
+                f(r);
+            }
+        }
     }
 
     /// Rows of `step.table` linked to a parent row (before the step's filter).
@@ -226,10 +336,21 @@ impl RelIndex {
     }
 }
 
+/// The hash of an id, for indexes by id.
+fn id_hash(s: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    s.hash(&mut h);
+    h.finish()
+}
+
 /// Everything a rule may read.
 pub struct EvalCtx<'a> {
     /// The evidence.
     pub ev: &'a Evidence,
+    /// A part of a streamed table and of the tables derived from it, with the
+    /// relation indexes into them: looked up before `ev` (see `crate::stream`).
+    pub local: Option<(&'a Evidence, &'a RelIndex)>,
     /// The as-of instant.
     pub as_of: Ts,
     /// The audit period.
@@ -244,16 +365,28 @@ pub struct EvalCtx<'a> {
 }
 
 impl EvalCtx<'_> {
+    /// A table: the streamed part's, else the evidence's.
+    pub fn table(&self, name: &str) -> Option<&Table> {
+        self.local
+            .and_then(|(l, _)| l.table(name))
+            .or_else(|| self.ev.table(name))
+    }
+
     /// Rows reached from a record through a path, filtered at each step, deduplicated.
     pub fn follow(&self, from: &Table, row: u32, path: &[Step]) -> Vec<(&'static str, u32)> {
         let mut frontier: Vec<(&'static str, u32)> = vec![(from.def.name, row)];
+        let mut parent = from;
         for step in path {
-            let Some(t) = self.ev.table(step.table.name) else {
+            let Some(t) = self.table(step.table.name) else {
                 return vec![];
+            };
+            let rel = match self.local {
+                Some((_, r)) if r.has(step) => r,
+                _ => self.rel,
             };
             let mut next = Vec::new();
             for (_, r) in &frontier {
-                for &c in self.rel.children(step, *r) {
+                rel.each_child(step, parent, *r, t, |c| {
                     if step
                         .filter
                         .as_ref()
@@ -261,8 +394,9 @@ impl EvalCtx<'_> {
                     {
                         next.push((step.table.name, c));
                     }
-                }
+                });
             }
+            parent = t;
             next.sort_unstable();
             next.dedup();
             frontier = next;

@@ -22,8 +22,8 @@ use std::sync::mpsc::{Receiver, SyncSender, channel, sync_channel};
 use sha2::{Digest, Sha256};
 
 use super::{
-    Binding, FileCtx, PROGRESS_EVERY, blank_record, col_name, copy_out, csv_bindings, csv_empty,
-    csv_header, csv_record, hex, read_csv, reject_unbound, scan_reader, scan_rows,
+    Binding, FileCtx, PROGRESS_EVERY, blank_record, copy_out, csv_bindings, csv_empty, csv_header,
+    csv_record, hex, id_names, read_csv, read_csv_named, reject_unbound, scan_reader, scan_rows,
 };
 use crate::diag::{Code, Diagnostic, Diags};
 use crate::evidence::csvscan::{Record, Scanner, bom_len, count_newlines, last_record_end};
@@ -163,6 +163,7 @@ fn work(
         file_idx,
         rejected_recs: HashSet::new(),
         diags: &mut diags,
+        sink: None,
     };
     let mut rejected_ids = BTreeMap::new();
     let mut sc = Scanner::new(delim);
@@ -203,26 +204,29 @@ fn work(
     }
 }
 
-/// Append a part to the tables, rejecting ids already used. Gives back its bytes.
+/// Append a part to the tables, rejecting ids already used; for a streamed table, hand
+/// the part to the sink. `names`: the bound tables, in binding order, with how their
+/// id column is named in messages. Gives back its bytes.
 fn merge(
     ev: &mut Evidence,
     fc: &mut FileCtx<'_>,
     part: Part,
-    bindings: &[Binding<'_>],
+    names: &[(&'static str, String)],
     rejected_ids: &mut BTreeMap<&'static str, HashSet<Box<str>>>,
 ) -> Vec<u8> {
     let Part {
-        ev: pev,
+        ev: mut pev,
         diags,
         rejected_recs,
         rejected_ids: pids,
         bytes,
         ..
     } = part;
-    let mut rejected = pev.rejected;
+    let mut rejected = std::mem::take(&mut pev.rejected);
+    let mut dead: Vec<(&'static str, u32)> = Vec::new();
+    let mut dup_lines: Vec<u64> = Vec::new();
     // In binding order, as a sequential read rejects a record for each of its tables.
-    for b in bindings {
-        let name = &b.src.def.name;
+    for (name, id_name) in names {
         let (Some(t), Some(pt)) = (ev.tables.get_mut(name), pev.tables.get(name)) else {
             continue;
         };
@@ -237,13 +241,13 @@ fn merge(
                 Code::DuplicateRecord,
                 fc.file.clone(),
                 format!(
-                    "{}: id `{id}` is already used at line {}",
-                    col_name(b.src.def, &b.id, "id"),
+                    "{id_name}: id `{id}` is already used at line {}",
                     first.line
                 ),
             )
             .at(line, 0);
             fc.rejected_recs.insert(line);
+            dup_lines.push(line);
             rejected_ids
                 .entry(*name)
                 .or_default()
@@ -254,17 +258,84 @@ fn merge(
                 diagnostic: d.clone(),
             });
             fc.diags.push(d);
+            dead.push((name, prow));
         }
     }
     // In file order, as a sequential read gives them.
     rejected.sort_by_key(|r| r.diagnostic.line);
     ev.rejected.extend(rejected);
     fc.diags.extend(diags);
+    // The lines of the part's rejected records (no other part holds them).
+    let mine: HashSet<u64> = match fc.sink {
+        Some(_) => rejected_recs.iter().copied().chain(dup_lines).collect(),
+        None => HashSet::new(),
+    };
     fc.rejected_recs.extend(rejected_recs);
     for (k, v) in pids {
         rejected_ids.entry(k).or_default().extend(v);
     }
+    if let Some(sink) = &mut fc.sink {
+        // The part's duplicates are not rows of the table: dead for its checks.
+        for (name, prow) in dead {
+            if let Some(x) = pev
+                .tables
+                .get_mut(name)
+                .and_then(|t| t.dead.get_mut(prow as usize))
+            {
+                *x = true;
+            }
+        }
+        sink(&mut pev, &mine);
+    }
     bytes
+}
+
+/// Read with `read` into a fresh part (tables that do not index their ids) and merge
+/// it as a parallel read's part would be: a streamed table's rows reach its sink only
+/// through `merge`. Without a sink, `read` reads into `ev` itself. `read` also gives
+/// the bound tables' id names (`id_names`).
+pub(super) fn as_part(
+    ev: &mut Evidence,
+    fc: &mut FileCtx<'_>,
+    rejected_ids: &mut BTreeMap<&'static str, HashSet<Box<str>>>,
+    read: impl FnOnce(
+        &mut Evidence,
+        &mut FileCtx<'_>,
+        &mut BTreeMap<&'static str, HashSet<Box<str>>>,
+        &mut Vec<(&'static str, String)>,
+    ) -> u64,
+) -> u64 {
+    if fc.sink.is_none() {
+        return read(ev, fc, rejected_ids, &mut Vec::new());
+    }
+    let mut pev = Evidence {
+        tables: ev.tables.iter().map(|(k, t)| (*k, t.part())).collect(),
+        ..Evidence::default()
+    };
+    let mut rids = BTreeMap::new();
+    let mut names = Vec::new();
+    let n = read(&mut pev, fc, &mut rids, &mut names);
+    // Binding the header marked the fields the file provides on the part's tables.
+    for (k, pt) in &pev.tables {
+        if let Some(t) = ev.tables.get_mut(k) {
+            for (a, b) in t.provided.iter_mut().zip(&pt.provided) {
+                *a |= *b;
+            }
+        }
+    }
+    let part = Part {
+        seq: 0,
+        line0: 0,
+        bytes: Vec::new(),
+        ev: pev,
+        diags: Diags::default(),
+        rejected_recs: HashSet::new(),
+        rejected_ids: rids,
+        rows: n,
+        literal_quote: false,
+    };
+    merge(ev, fc, part, &names, rejected_ids);
+    n
 }
 
 /// Bytes of parts, in file order, as one reader: the sequential fallback from the first
@@ -397,7 +468,9 @@ pub(super) fn read_csv_parallel(
                 pos: 0,
                 next: &next,
             };
-            let n = read_csv(&mut all, binds, ev, fc, rejected_ids);
+            let n = as_part(ev, fc, rejected_ids, |ev, fc, rids, names| {
+                read_csv_named(&mut all, binds, ev, fc, rids, names)
+            });
             return finish(n, reader);
         }
         let headers = csv_header(&rec, fc);
@@ -427,6 +500,7 @@ pub(super) fn read_csv_parallel(
             return finish(n, reader);
         };
         let ncols = headers.len();
+        let names = id_names(&bindings);
         let proto = Evidence {
             tables: ev.tables.iter().map(|(k, t)| (*k, t.part())).collect(),
             ..Evidence::default()
@@ -488,23 +562,18 @@ pub(super) fn read_csv_parallel(
                             want: &mut want,
                             rx: &part_rx,
                         };
-                        n += scan_rows(
-                            &mut chain,
-                            delim,
-                            line0,
-                            ncols,
-                            &bindings,
-                            binds,
-                            ev,
-                            fc,
-                            rejected_ids,
-                        );
+                        n += as_part(ev, fc, rejected_ids, |ev, fc, rids, names| {
+                            *names = id_names(&bindings);
+                            scan_rows(
+                                &mut chain, delim, line0, ncols, &bindings, binds, ev, fc, rids,
+                            )
+                        });
                         return n;
                     }
                     want += 1;
                     let before = n / PROGRESS_EVERY;
                     n += part.rows;
-                    let bytes = merge(ev, fc, part, &bindings, rejected_ids);
+                    let bytes = merge(ev, fc, part, &names, rejected_ids);
                     let _ = free_tx.send(bytes);
                     if n / PROGRESS_EVERY > before
                         && let Some(p) = fc.progress

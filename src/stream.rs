@@ -1,0 +1,423 @@
+//! Streaming evaluation of the population table: part of the assessment stage, run
+//! while the evidence is read.
+//!
+//! A check run whose largest population table qualifies (`plan`) reads every other
+//! table first, then reads that table last, part by part (`evidence::read::Pending`).
+//! Each part (a block of the file, with the rows of the tables derived from the same
+//! records) is judged by the table's checks as soon as it is merged, and then freed:
+//! only the table's ids and locations are kept (duplicates, references into it, the
+//! report's locations). Related records are found by the part's ids: the children read
+//! before are indexed by the id their reference names (`RelIndex::build_by_id`), and
+//! the rows of a derived table by the id of their own record, within the part.
+//!
+//! The outcome is the one a run without streaming gives: the same verdicts, records,
+//! counts, rejections and diagnostics in the same order (`tests/parallel_read.rs` and
+//! `tests/streaming.rs` compare). A table does not qualify when any selected check
+//! needs its rows after reading: a check that judges its records as a whole
+//! (`periodic`, `coverage`, `attested`), a sampled check, a check that follows
+//! relations into it, or a check on a table derived from it. The rare input where a
+//! derived row would be linked to another record than its own (its record was a
+//! duplicate, or was rejected and a later record has its id) makes the stream
+//! `diverged`: the caller then reads the evidence again without streaming.
+
+use std::collections::{BTreeMap, HashSet};
+
+use crate::assess::{CheckResult, Period, Scope, mark_period};
+use crate::catalog::Check;
+use crate::diag::Diagnostic;
+use crate::evidence::read::{Late, RejectedIds, resolve_ref};
+use crate::evidence::sources::{ColumnSpec, Format, TableSource};
+use crate::evidence::{Evidence, Table};
+use crate::rules::{EvalCtx, RelIndex};
+use crate::time::{Calendar, Ts};
+
+/// Which table is streamed, and by which checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// The streamed (population) table.
+    pub table: &'static str,
+    /// The tables derived from its records.
+    pub derived: Vec<&'static str>,
+    /// The checks whose population it is (indexes into the selected checks).
+    pub checks: Vec<usize>,
+}
+
+/// The check results made while streaming, by check id, with the warnings of each.
+#[derive(Debug, Default)]
+pub struct Streamed {
+    /// Check id -> its result (records not yet ordered) and warnings.
+    pub results: BTreeMap<String, (CheckResult, Vec<Diagnostic>)>,
+}
+
+/// Choose the table to stream, if any. `checks` are the selected checks, `sources`
+/// the compiled sources; `file_len` gives a file's size (`None`: unreadable), as only
+/// files read in parallel are worth streaming.
+pub fn plan(
+    checks: &[&Check],
+    sources: &[TableSource],
+    scope: &Scope,
+    file_len: &dyn Fn(&std::path::Path) -> Option<u64>,
+) -> Option<Plan> {
+    let mut best: Option<(u64, Plan)> = None;
+    let mut candidates: Vec<&'static str> = checks.iter().map(|c| c.table.name).collect();
+    candidates.sort_unstable();
+    candidates.dedup();
+    'table: for p in candidates {
+        let Some(src) = sources.iter().find(|s| s.def.name == p) else {
+            continue;
+        };
+        // Read in parallel (CSV, large, no latest_by), with ids as read.
+        if src.from.is_some()
+            || src.format != Format::Csv
+            || src.latest_by.is_some()
+            || src.values.contains_key(&0)
+            || src.files.is_empty()
+        {
+            continue;
+        }
+        let mut bytes = 0u64;
+        for (path, _) in &src.files {
+            match file_len(path) {
+                Some(n) if crate::evidence::read::read_in_parallel(n) => bytes += n,
+                _ => continue 'table,
+            }
+        }
+        let id_col = match src.columns.get(&0) {
+            None => "id".to_string(),
+            Some(ColumnSpec::Column { name, .. }) => name.clone(),
+            Some(_) => continue,
+        };
+        let derived: Vec<&TableSource> = sources
+            .iter()
+            .filter(|d| d.from.as_deref() == Some(p))
+            .collect();
+        let group: Vec<&'static str> = std::iter::once(p)
+            .chain(derived.iter().map(|d| d.def.name))
+            .collect();
+        // Its own references are checked part by part, against tables read before.
+        if src
+            .def
+            .fields
+            .iter()
+            .any(|f| f.refers_to.is_some_and(|t| group.contains(&t)))
+        {
+            continue;
+        }
+        let mut streamed = Vec::new();
+        for (i, c) in checks.iter().enumerate() {
+            let mut rels = Vec::new();
+            c.rule.relations(&mut rels);
+            if c.table.name != p {
+                // Other checks must not read the streamed group at all.
+                if group.contains(&c.table.name) || rels.iter().any(|(t, _)| group.contains(t)) {
+                    continue 'table;
+                }
+                continue;
+            }
+            let sampled = scope.sample.as_ref().is_some_and(|s| s.data.check == c.id);
+            if c.rule.aggregate() || sampled {
+                continue 'table;
+            }
+            for &(t, via) in &rels {
+                let Some(fd) = crate::evidence::tables::table(t).and_then(|d| d.fields.get(via))
+                else {
+                    continue 'table;
+                };
+                if t == p {
+                    continue 'table;
+                }
+                if let Some(d) = derived.iter().find(|d| d.def.name == t) {
+                    // A derived table's rows are linked to their own record: the
+                    // reference is read from the column the id is read from.
+                    let own = matches!(d.columns.get(&via),
+                        Some(ColumnSpec::Column { name, .. }) if *name == id_col);
+                    if fd.refers_to != Some(p) || !own || d.values.contains_key(&via) {
+                        continue 'table;
+                    }
+                } else {
+                    // A table read before: any reference of it into the streamed
+                    // group must be the one followed (it is resolved only later).
+                    let Some(def) = crate::evidence::tables::table(t) else {
+                        continue 'table;
+                    };
+                    let other =
+                        def.fields.iter().enumerate().any(|(k, f)| {
+                            f.refers_to.is_some_and(|x| group.contains(&x)) && k != via
+                        });
+                    if other {
+                        continue 'table;
+                    }
+                }
+            }
+            streamed.push(i);
+        }
+        if best.as_ref().is_none_or(|(b, _)| bytes > *b) {
+            best = Some((
+                bytes,
+                Plan {
+                    table: p,
+                    derived: derived.iter().map(|d| d.def.name).collect(),
+                    checks: streamed,
+                },
+            ));
+        }
+    }
+    best.map(|(_, p)| p)
+}
+
+/// Judges each part of the streamed table as it is read.
+pub struct Streamer<'a> {
+    plan: &'a Plan,
+    checks: Vec<&'a Check>,
+    ev: &'a Evidence,
+    as_of: Ts,
+    period: Period,
+    calendars: &'a BTreeMap<String, Calendar>,
+    /// Relations into the tables read before (by id when the parent is streamed).
+    rel: RelIndex,
+    /// Relations into the derived tables, indexed in each part.
+    local: Vec<(&'static str, usize)>,
+    /// The streamed table's reference fields (field, target table read before).
+    refs: Vec<(usize, &'static str)>,
+    rejected_ids: &'a RejectedIds,
+    /// Rows of the streamed table so far (a part's rows continue the numbering).
+    rows: u32,
+    /// Its dangling references found so far (rows by number in the table).
+    pub late: Vec<Late>,
+    results: Vec<Option<(CheckResult, Vec<Diagnostic>)>>,
+    /// Per input: rows of the streamed table outside the period.
+    pub out_of_period: Vec<u64>,
+    /// Ids named by live derived rows whose own record is not a row of their part
+    /// (it was rejected, or is a duplicate): if one of them is a live row of the
+    /// table after all, a run without streaming would have linked the derived row to
+    /// it (`diverged`).
+    pub suspects: Vec<Box<str>>,
+}
+
+impl<'a> Streamer<'a> {
+    /// Ready to judge the parts of `plan.table` with `selected[plan.checks]`, the
+    /// other tables being loaded in `ev`.
+    pub fn new(
+        plan: &'a Plan,
+        selected: &[&'a Check],
+        ev: &'a Evidence,
+        rejected_ids: &'a RejectedIds,
+        scope: &Scope,
+        calendars: &'a BTreeMap<String, Calendar>,
+    ) -> Streamer<'a> {
+        let checks: Vec<&Check> = plan
+            .checks
+            .iter()
+            .filter_map(|&i| selected.get(i).copied())
+            .collect();
+        let mut rels = Vec::new();
+        for c in &checks {
+            c.rule.relations(&mut rels);
+        }
+        let streamed_parent = |(t, via): &(&'static str, usize)| {
+            crate::evidence::tables::table(t)
+                .and_then(|d| d.fields.get(*via))
+                .and_then(|f| f.refers_to)
+                == Some(plan.table)
+        };
+        let (local, outside): (Vec<_>, Vec<_>) = rels
+            .into_iter()
+            .partition(|(t, _)| plan.derived.contains(t));
+        let (by_id, by_row): (Vec<_>, Vec<_>) = outside.into_iter().partition(streamed_parent);
+        let rel = RelIndex::build(ev, &by_row).with(RelIndex::build_by_id(ev, &by_id));
+        let refs = crate::evidence::tables::table(plan.table)
+            .map(|d| {
+                d.fields
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, f)| Some((i, f.refers_to?)))
+                    .filter(|(_, t)| ev.tables.contains_key(t))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Streamer {
+            refs,
+            rejected_ids,
+            rows: 0,
+            late: Vec::new(),
+            plan,
+            results: checks.iter().map(|_| None).collect(),
+            checks,
+            ev,
+            as_of: scope.as_of,
+            period: scope.period,
+            calendars,
+            rel,
+            local,
+            out_of_period: vec![0; ev.inputs.len()],
+            suspects: Vec::new(),
+        }
+    }
+
+    /// Judge one part: `part` holds its rows of the streamed table and of the derived
+    /// tables; `rejected` the lines of the file's records rejected so far.
+    pub fn part(&mut self, part: &mut Evidence, rejected: &HashSet<u64>) {
+        if let Some(pt) = part.tables.get(self.plan.table) {
+            self.own_records(part, pt);
+        }
+        if let Some(pt) = part.tables.get_mut(self.plan.table) {
+            self.check_references(pt);
+        }
+        for (name, t) in part.tables.iter_mut() {
+            let outside = mark_period(t, self.period);
+            if *name != self.plan.table {
+                continue;
+            }
+            for loc in outside {
+                if !rejected.contains(&u64::from(loc.line))
+                    && let Some(c) = self.out_of_period.get_mut(loc.file as usize)
+                {
+                    *c += 1;
+                }
+            }
+        }
+        if !part.tables.contains_key(self.plan.table) {
+            return;
+        }
+        let local = RelIndex::build_by_id(part, &self.local);
+        let ctx = EvalCtx {
+            ev: self.ev,
+            local: Some((part, &local)),
+            as_of: self.as_of,
+            period: self.period,
+            calendars: self.calendars,
+            rel: &self.rel,
+            detail: false,
+        };
+        for (c, slot) in self.checks.iter().zip(self.results.iter_mut()) {
+            let mut w = Vec::new();
+            let r = crate::assess::run_check(c, &ctx, None, None, &mut w);
+            match slot {
+                Some((prev, _)) => prev.join(r),
+                None => *slot = Some((r, w)),
+            }
+        }
+    }
+
+    /// Check the references of the part's rows of the streamed table, as a load without
+    /// streaming would after reading: a row naming no record is dead for the checks,
+    /// and rejected when the load finishes.
+    fn check_references(&mut self, pt: &mut Table) {
+        let empty = HashSet::new();
+        let mut dangling = Vec::new();
+        let mut n = 0u32;
+        for row in 0..pt.len() as u32 {
+            // A duplicate is no row of the table.
+            if !pt.live(row) {
+                continue;
+            }
+            for &(fi, target) in &self.refs {
+                let Some(tt) = self.ev.table(target) else {
+                    continue;
+                };
+                if !pt.provided.get(fi).copied().unwrap_or(false) {
+                    continue;
+                }
+                let rej = self.rejected_ids.get(target).unwrap_or(&empty);
+                if let (_, Some(d)) = resolve_ref(self.ev, pt, fi, row, tt, rej) {
+                    self.late.push((self.plan.table, fi, self.rows + n, d));
+                    dangling.push(row);
+                }
+            }
+            n += 1;
+        }
+        self.rows += n;
+        for row in dangling {
+            if let Some(x) = pt.dead.get_mut(row as usize) {
+                *x = true;
+            }
+        }
+    }
+
+    /// Note the ids named by live rows of a followed derived table that name no
+    /// live row of the streamed table in this part (`suspects`): every other derived
+    /// row names its own record, as a run without streaming links it.
+    fn own_records(&mut self, part: &Evidence, pt: &Table) {
+        if self.local.is_empty() {
+            return;
+        }
+        let ids: rustc_hash::FxHashSet<&str> = (0..pt.len() as u32)
+            .filter(|&r| pt.live(r))
+            .map(|r| pt.id(r))
+            .collect();
+        for &(name, via) in &self.local {
+            let Some(d) = part.table(name) else { continue };
+            for r in (0..d.len() as u32).filter(|&r| d.live(r)) {
+                if let Some(v) = d.get(r, via).text().map(str::trim)
+                    && !ids.contains(v)
+                {
+                    self.suspects.push(v.into());
+                }
+            }
+        }
+    }
+
+    /// The results, by check id (a check whose table had no rows has none: the
+    /// assessment runs it on the empty table).
+    pub fn finish(self) -> Streamed {
+        let mut out = Streamed::default();
+        for (c, r) in self.checks.iter().zip(self.results) {
+            if let Some(r) = r {
+                out.results.insert(c.id.clone(), r);
+            }
+        }
+        out
+    }
+}
+
+/// Did streaming judge differently from a run without it? Only when a suspect id
+/// (`Streamer::suspects`) names a live row of the streamed table once it is loaded
+/// (`ev`, its id index still in place).
+pub fn diverged(ev: &Evidence, plan: &Plan, suspects: &[Box<str>]) -> bool {
+    let Some(t) = ev.table(plan.table) else {
+        return false;
+    };
+    suspects
+        .iter()
+        .any(|x| t.row_of(x).is_some_and(|r| t.live(r)))
+}
+
+/// Run `read`, judging the parts it hands its sink on a thread of their own: judging
+/// a part overlaps with reading and merging the next ones (parts are handed over one
+/// at a time, in file order).
+pub fn judge_while_reading<'a>(
+    mut st: Streamer<'a>,
+    read: impl FnOnce(&mut crate::evidence::read::Sink<'_>),
+) -> Streamer<'a> {
+    std::thread::scope(|s| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(Evidence, HashSet<u64>)>(1);
+        let judge = s.spawn(move || {
+            for (mut part, rejected) in rx {
+                st.part(&mut part, &rejected);
+            }
+            st
+        });
+        read(&mut |part, rejected| {
+            // A send fails only if the judging thread failed; its join says so.
+            let _ = tx.send((std::mem::take(part), rejected.clone()));
+        });
+        drop(tx);
+        judge
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e))
+    })
+}
+
+/// Streaming on (the default) or off, for comparisons: `EVIDENTIA_STREAM=0` in the
+/// binary. The outcome never depends on it.
+static ENABLED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// Turn streaming on or off.
+pub fn set_enabled(on: bool) {
+    ENABLED.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Is streaming on?
+pub fn enabled() -> bool {
+    ENABLED.load(std::sync::atomic::Ordering::Relaxed)
+}

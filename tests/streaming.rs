@@ -1,0 +1,279 @@
+//! Streaming the population table (src/stream.rs) must never change an outcome: these
+//! tests run the reference checks R1-R4 on exports with the quirks that reach every
+//! branch of it, once streamed and once with the whole evidence loaded, and require the
+//! same report, diagnostics and exit code, and that streaming did happen (or, for the
+//! one input it cannot judge alone, that the run fell back to a whole load).
+#![allow(clippy::unwrap_used)]
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use evidentia::assess::Period;
+use evidentia::report::FailOn;
+use evidentia::{CheckOptions, parse_instant, parse_period, run_check};
+
+/// The knobs are global: one test at a time.
+static LOCK: Mutex<()> = Mutex::new(());
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[derive(Clone, Copy, Default)]
+struct Quirks {
+    /// Incidents naming a postmortem that does not exist (rejected as they stream).
+    dangling_postmortem: bool,
+    /// Postmortems naming an incident that does not exist (rejected at the end).
+    dangling_incident: bool,
+    /// Incidents with an unparseable timestamp and a customer notice (the notice,
+    /// a derived row, survives its rejected record: it must link to nothing).
+    rejected_with_notice: bool,
+    /// A later duplicate of an id whose row has a customer notice: a whole load links
+    /// the notice to the first record of the id, which streaming cannot do when that
+    /// record was in an earlier part.
+    duplicate_with_notice: bool,
+}
+
+fn ts(day: i64, sec: i64) -> String {
+    let t = day * 86_400 + sec;
+    let (d, s) = (t / 86_400, t % 86_400);
+    format!(
+        "2025-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        1 + (d / 28) % 12,
+        1 + d % 28,
+        s / 3600,
+        (s / 60) % 60,
+        s % 60
+    )
+}
+
+fn write_exports(dir: &Path, n: usize, q: Quirks) {
+    let mut inc = String::from(
+        "id,title,severity,detected_at,declared_at,contained_at,resolved_at,customer_impacting,personal_data_breach,customers_notified_at,notification_summary,user_impact,mitigation,postmortem_id\n",
+    );
+    let mut pm = String::from(
+        "id,incident_id,status,completed_at,sequence_of_events,technical_summary,lapse_categories\n",
+    );
+    let mut fnd = String::from("id,postmortem_id,description,kind,owner,due_at,status,closed_at\n");
+    let mut fns = 0;
+    for i in 0..n {
+        let day = (i as i64 * 7) % 330;
+        let id = if q.duplicate_with_notice && i == n - 3 {
+            "INC-00007".to_string()
+        } else {
+            format!("INC-{i:05}")
+        };
+        let breach = i % 3 == 0 || (q.duplicate_with_notice && i == n - 3);
+        let notified = match i % 5 {
+            0 => ts(day, 3600 * 80),
+            1 => ts(day, 3600 * 10),
+            _ => String::new(),
+        };
+        let notified = if q.duplicate_with_notice && i == n - 3 {
+            ts(day, 3600)
+        } else {
+            notified
+        };
+        let declared = if q.rejected_with_notice && i % 17 == 0 {
+            "yesterday".to_string()
+        } else {
+            ts(day, 600)
+        };
+        let postmortem = match i % 4 {
+            0 => format!("PM-{i:05}"),
+            1 if q.dangling_postmortem && i % 8 == 1 => format!("PM-9{i:05}"),
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            inc,
+            "{id},\"t, {i}\",sev{},{},{declared},{},{},{},{breach},{notified},notice,users,fixed,{postmortem}",
+            1 + i % 4,
+            ts(day, if i % 11 == 0 { 900 } else { 0 }),
+            ts(day, 7200),
+            ts(day, 86_400),
+            i % 2 == 0,
+        );
+        if i % 4 == 0 {
+            let parent = if q.dangling_incident && i % 12 == 0 {
+                format!("INC-9{i:05}")
+            } else {
+                format!("INC-{i:05}")
+            };
+            let _ = writeln!(
+                pm,
+                "PM-{i:05},{parent},{},{},seq,tech,a;b",
+                if i % 8 == 0 { "complete" } else { "draft" },
+                ts(day, 200_000)
+            );
+            for k in 0..(i % 3) {
+                let _ = writeln!(
+                    fnd,
+                    "FND-{fns:06},PM-{i:05},finding {k},bug,{},{},{},",
+                    ["team-a", "", "bob@example.com"][(i + k) % 3],
+                    ts(day + 30 * k as i64, 0),
+                    if (i + k) % 2 == 0 { "closed" } else { "open" },
+                );
+                fns += 1;
+            }
+        }
+    }
+    std::fs::write(dir.join("incidents.csv"), inc).unwrap();
+    std::fs::write(dir.join("postmortems.csv"), pm).unwrap();
+    std::fs::write(dir.join("findings.csv"), fnd).unwrap();
+}
+
+fn options(data: &Path, period: Period) -> CheckOptions {
+    CheckOptions {
+        progress: None,
+        controls: root().join("benches/reference/controls"),
+        sources: root().join("benches/reference/sources.yaml"),
+        data: Some(data.to_path_buf()),
+        as_of: parse_instant("2025-07-01T00:00:00Z").unwrap(),
+        period,
+        frameworks: Vec::new(),
+        keep_going: true,
+        fail_on: FailOn::Exception,
+        allow_empty: false,
+        entity: None,
+        waivers: None,
+        sample: None,
+        preset: None,
+        severity: Vec::new(),
+        max_exceptions: None,
+        remediations: false,
+        open_findings: false,
+    }
+}
+
+/// What a run produced, as bytes to compare, and the table it streamed.
+fn outcome(o: &CheckOptions, stream: bool) -> (String, Option<&'static str>) {
+    evidentia::stream::set_enabled(stream);
+    let out = run_check(o).unwrap();
+    evidentia::stream::set_enabled(true);
+    let report =
+        String::from_utf8(evidentia::report::json::render(&out.assessment, &out.gate)).unwrap();
+    let diags: Vec<String> = out.diagnostics.iter().map(|d| d.to_string()).collect();
+    (
+        format!("{}\n{}\n{report}", out.exit_code(), diags.join("\n")),
+        out.streamed,
+    )
+}
+
+/// Streamed (in `block`-byte parts) and whole, the same outcome; `streams(block)`:
+/// whether the streamed run is expected to have stayed streamed.
+fn same_outcome(q: Quirks, period: Period, streams: impl Fn(usize) -> bool) -> String {
+    let tmp = tempfile::tempdir().unwrap();
+    write_exports(tmp.path(), 240, q);
+    let o = options(tmp.path(), period);
+    let (whole, none) = outcome(&o, false);
+    assert_eq!(none, None);
+    for block in [64usize, 1000, 1 << 20] {
+        evidentia::evidence::read::tune(0, block);
+        let (streamed, table) = outcome(&o, true);
+        evidentia::evidence::read::tune(8 << 20, 1 << 21);
+        assert_eq!(
+            table,
+            streams(block).then_some("incidents"),
+            "streamed table, block {block}"
+        );
+        assert!(
+            streamed == whole,
+            "block {block}:\n{streamed}\n---\n{whole}"
+        );
+    }
+    whole
+}
+
+#[test]
+fn streamed_and_whole_loads_agree() {
+    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let all = Period {
+        start: None,
+        end: None,
+    };
+    let clean = same_outcome(Quirks::default(), all, |_| true);
+    assert!(clean.contains("\"r1-breach-notice-72h\""), "{clean}");
+    // Rows outside the period are counted as they stream.
+    let part = parse_period("2025-03-01..2025-09-30").unwrap();
+    let r = same_outcome(Quirks::default(), part, |_| true);
+    assert!(r.contains("\"rows_out_of_period\": "), "{r}");
+    assert!(
+        !r.contains("\"rows_out_of_period\": 0,\n      \"rows_read\": 240"),
+        "{r}"
+    );
+    let r = same_outcome(
+        Quirks {
+            dangling_postmortem: true,
+            dangling_incident: true,
+            rejected_with_notice: true,
+            ..Quirks::default()
+        },
+        part,
+        |_| true,
+    );
+    assert!(r.contains("names no record of `postmortems`"), "{r}");
+    assert!(r.contains("names no record of `incidents`"), "{r}");
+    assert!(r.contains("`yesterday`"), "{r}");
+}
+
+#[test]
+fn a_notice_a_whole_load_would_link_elsewhere_makes_the_run_load_whole() {
+    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let all = Period {
+        start: None,
+        end: None,
+    };
+    let r = same_outcome(
+        Quirks {
+            duplicate_with_notice: true,
+            ..Quirks::default()
+        },
+        all,
+        // In one part, the notice's own part holds the first record of its id: it
+        // is linked there, as a whole load links it.
+        |block| block == 1 << 20,
+    );
+    assert!(r.contains("id `INC-00007` is already used"), "{r}");
+}
+
+#[test]
+fn small_files_are_not_streamed() {
+    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let tmp = tempfile::tempdir().unwrap();
+    write_exports(tmp.path(), 50, Quirks::default());
+    let o = options(
+        tmp.path(),
+        Period {
+            start: None,
+            end: None,
+        },
+    );
+    assert_eq!(outcome(&o, true).1, None);
+}
+
+#[test]
+fn the_demo_streams_its_incidents_and_agrees() {
+    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let o = CheckOptions {
+        controls: root().join("controls"),
+        sources: root().join("evidence/sources.yaml"),
+        data: None,
+        period: parse_period("2025-01-01..2025-12-31").unwrap(),
+        remediations: true,
+        open_findings: true,
+        ..options(
+            &root().join("evidence"),
+            Period {
+                start: None,
+                end: None,
+            },
+        )
+    };
+    let (whole, _) = outcome(&o, false);
+    evidentia::evidence::read::tune(0, 512);
+    let (streamed, table) = outcome(&o, true);
+    evidentia::evidence::read::tune(8 << 20, 1 << 21);
+    assert_eq!(table, Some("incidents"));
+    assert!(streamed == whole, "{streamed}\n---\n{whole}");
+}
