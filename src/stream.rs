@@ -257,9 +257,10 @@ impl<'a> Streamer<'a> {
     /// Judge one part: `part` holds its rows of the streamed table and of the derived
     /// tables; `rejected` the lines of the file's records rejected so far.
     pub fn part(&mut self, part: &mut Evidence, rejected: &HashSet<u64>) {
-        if let Some(pt) = part.tables.get(self.plan.table) {
-            self.own_records(part, pt);
-        }
+        let local = match part.tables.get(self.plan.table) {
+            Some(pt) => self.local_index(part, pt),
+            None => return,
+        };
         if let Some(pt) = part.tables.get_mut(self.plan.table) {
             self.check_references(pt);
         }
@@ -276,10 +277,6 @@ impl<'a> Streamer<'a> {
                 }
             }
         }
-        if !part.tables.contains_key(self.plan.table) {
-            return;
-        }
-        let local = RelIndex::build_by_id(part, &self.local);
         let ctx = EvalCtx {
             ev: self.ev,
             local: Some((part, &local)),
@@ -334,27 +331,53 @@ impl<'a> Streamer<'a> {
         }
     }
 
-    /// Note the ids named by live rows of a followed derived table that name no
-    /// live row of the streamed table in this part (`suspects`): every other derived
-    /// row names its own record, as a run without streaming links it.
-    fn own_records(&mut self, part: &Evidence, pt: &Table) {
-        if self.local.is_empty() {
-            return;
-        }
-        let ids: rustc_hash::FxHashSet<&str> = (0..pt.len() as u32)
-            .filter(|&r| pt.live(r))
-            .map(|r| pt.id(r))
-            .collect();
+    /// The part's rows of each followed derived table linked to their own record's
+    /// row of the streamed table (the row read from the same line, when the row names
+    /// its id), as an index by row. The record of a live derived row that is not
+    /// linked so (it was rejected, or is a duplicate) may be elsewhere: the id it
+    /// names is noted (`suspects`). Rows of one part are in line order, so this is a
+    /// merge by line.
+    fn local_index(&mut self, part: &Evidence, pt: &Table) -> RelIndex {
+        let mut rel = RelIndex::default();
+        let line = |t: &Table, r: u32| t.loc(r).map_or(0, |l| l.line);
         for &(name, via) in &self.local {
             let Some(d) = part.table(name) else { continue };
-            for r in (0..d.len() as u32).filter(|&r| d.live(r)) {
-                if let Some(v) = d.get(r, via).text().map(str::trim)
-                    && !ids.contains(v)
+            let mut starts = Vec::with_capacity(pt.len() + 1);
+            let mut kids = Vec::new();
+            let mut j = 0u32;
+            let n = d.len() as u32;
+            let unlinked = |j: u32, suspects: &mut Vec<Box<str>>| {
+                if d.live(j)
+                    && let Some(v) = d.get(j, via).text()
                 {
-                    self.suspects.push(v.into());
+                    suspects.push(v.trim().into());
+                }
+            };
+            for p in 0..pt.len() as u32 {
+                starts.push(kids.len() as u32);
+                let at = line(pt, p);
+                while j < n && line(d, j) < at {
+                    unlinked(j, &mut self.suspects);
+                    j += 1;
+                }
+                while j < n && line(d, j) == at {
+                    let own = d.get(j, via).text().map(str::trim) == Some(pt.id(p));
+                    if own && pt.live(p) && d.live(j) {
+                        kids.push(j);
+                    } else {
+                        unlinked(j, &mut self.suspects);
+                    }
+                    j += 1;
                 }
             }
+            while j < n {
+                unlinked(j, &mut self.suspects);
+                j += 1;
+            }
+            starts.push(kids.len() as u32);
+            rel.insert_rows((name, via), starts, kids);
         }
+        rel
     }
 
     /// The results, by check id (a check whose table had no rows has none: the

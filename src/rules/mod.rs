@@ -285,6 +285,12 @@ impl RelIndex {
         }
     }
 
+    /// Add a step's related rows by parent row: `kids[starts[p]..starts[p + 1]]`
+    /// are the related rows of parent row `p`.
+    pub fn insert_rows(&mut self, step: (&'static str, usize), starts: Vec<u32>, kids: Vec<u32>) {
+        self.map.insert(step, Children { starts, kids });
+    }
+
     /// This index with the steps of `other` added.
     pub fn with(mut self, other: RelIndex) -> RelIndex {
         self.map.extend(other.map);
