@@ -8,7 +8,8 @@
 //! only the table's ids and locations are kept (duplicates, references into it, the
 //! report's locations). Related records are found by the part's ids: the children read
 //! before are indexed by the id their reference names (`RelIndex::build_by_id`), and
-//! the rows of a derived table by the id of their own record, within the part.
+//! a derived table's rows are linked to their own record, the row read from the same
+//! line (`Streamer::local_index`).
 //!
 //! The outcome is the one a run without streaming gives: the same verdicts, records,
 //! counts, rejections and diagnostics in the same order (`tests/parallel_read.rs` and
@@ -175,7 +176,7 @@ pub struct Streamer<'a> {
     calendars: &'a BTreeMap<String, Calendar>,
     /// Relations into the tables read before (by id when the parent is streamed).
     rel: RelIndex,
-    /// Relations into the derived tables, indexed in each part.
+    /// Relations into the derived tables, indexed in each part by line.
     local: Vec<(&'static str, usize)>,
     /// The streamed table's reference fields (field, target table read before).
     refs: Vec<(usize, &'static str)>,
@@ -255,7 +256,8 @@ impl<'a> Streamer<'a> {
     }
 
     /// Judge one part: `part` holds its rows of the streamed table and of the derived
-    /// tables; `rejected` the lines of the file's records rejected so far.
+    /// tables; `rejected` the lines of its records that were rejected (lines of other
+    /// parts may be there too).
     pub fn part(&mut self, part: &mut Evidence, rejected: &HashSet<u64>) {
         let local = match part.tables.get(self.plan.table) {
             Some(pt) => self.local_index(part, pt),

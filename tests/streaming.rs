@@ -171,7 +171,7 @@ fn same_outcome(q: Quirks, period: Period, streams: impl Fn(usize) -> bool) -> S
     for block in [64usize, 1000, 1 << 20] {
         evidentia::evidence::read::tune(0, block);
         let (streamed, table) = outcome(&o, true);
-        evidentia::evidence::read::tune(8 << 20, 1 << 21);
+        evidentia::evidence::read::tune_defaults();
         assert_eq!(
             table,
             streams(block).then_some("incidents"),
@@ -271,7 +271,7 @@ fn the_demo_streams_its_incidents_and_agrees() {
     let (whole, _) = outcome(&o, false);
     evidentia::evidence::read::tune(0, 512);
     let (streamed, table) = outcome(&o, true);
-    evidentia::evidence::read::tune(8 << 20, 1 << 21);
+    evidentia::evidence::read::tune_defaults();
     assert_eq!(table, Some("incidents"));
     assert!(streamed == whole, "{streamed}\n---\n{whole}");
 }

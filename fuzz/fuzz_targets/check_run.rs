@@ -432,7 +432,7 @@ fuzz_target!(|inp: Input| {
     // part as they are read, `evidentia::stream`): the same report.
     evidentia::evidence::read::tune(0, 61);
     let streamed = run_check(&opts);
-    evidentia::evidence::read::tune(8 << 20, 1 << 21);
+    evidentia::evidence::read::tune_defaults();
     match streamed {
         Ok(o) => assert!(
             report::json::render(&o.assessment, &o.gate) == json,

@@ -22,7 +22,7 @@ use crate::time::{TimeError, parse_ts};
 
 mod par;
 use par::as_part;
-pub use par::tune;
+pub use par::{tune, tune_defaults};
 
 /// Canonical fields each table must materialise (by canonical index).
 pub type Needs = BTreeMap<&'static str, BTreeSet<usize>>;
@@ -240,7 +240,7 @@ pub struct Pending<'s> {
     /// `finish` so that they come in the order of a load without streaming. `None`:
     /// the streamed group.
     held: Vec<Option<(Vec<Rejected>, Diags)>>,
-    rejected_ids: BTreeMap<&'static str, HashSet<Box<str>>>,
+    rejected_ids: RejectedIds,
     /// Dangling references between the other tables, found before the streamed table
     /// is read (their rows are dead already, `early`), rejected in `finish`.
     late: Vec<Late>,
