@@ -172,46 +172,9 @@ pub fn run_check(opts: &CheckOptions) -> Result<RunOutput, Vec<Diagnostic>> {
         opts.open_findings,
     );
     let progress = opts.progress.as_ref().map(|p| &*p.0);
-    let plan = stream::enabled()
-        .then(|| {
-            stream::plan(&checks, &sources, &scope, &|p| {
-                std::fs::metadata(p).ok().map(|m| m.len())
-            })
-        })
-        .flatten();
-    let mut streamed = stream::Streamed::default();
-    let mut streamed_table = None;
-    let mut ev = match &plan {
-        None => evidence::read::load_with_progress(&sources, &needs, progress),
-        Some(plan) => {
-            let (before, mut rest) =
-                evidence::read::load_phased(&sources, &needs, progress, Some(plan.table));
-            let rejected_ids = rest.rejected_ids().clone();
-            let st = stream::Streamer::new(
-                plan,
-                &checks,
-                &before,
-                &rejected_ids,
-                &scope,
-                &cat.calendars,
-            );
-            let mut st = stream::judge_while_reading(st, |sink| rest.read(sink));
-            let suspects = std::mem::take(&mut st.suspects);
-            let out_of_period = std::mem::take(&mut st.out_of_period);
-            let late = std::mem::take(&mut st.late);
-            streamed = st.finish();
-            let mut ev = rest.finish(before, late);
-            ev.streamed_out_of_period = out_of_period;
-            if stream::diverged(&ev, plan, &suspects) {
-                // A derived row that is not its own record's: read again, whole.
-                streamed = stream::Streamed::default();
-                evidence::read::load_with_progress(&sources, &needs, progress)
-            } else {
-                streamed_table = Some(plan.table);
-                ev
-            }
-        }
-    };
+    let (mut ev, streamed) =
+        stream::load(&checks, &sources, &needs, &scope, &cat.calendars, progress);
+    let streamed_table = streamed.table;
     let ev_diags = std::mem::take(&mut ev.diags);
     if ev_diags.has_errors() && !opts.keep_going {
         return Err(ev_diags.finish());

@@ -46,8 +46,55 @@ pub struct Plan {
 /// The check results made while streaming, by check id, with the warnings of each.
 #[derive(Debug, Default)]
 pub struct Streamed {
+    /// The table streamed (`None`: the evidence was loaded whole).
+    pub table: Option<&'static str>,
     /// Check id -> its result (records not yet ordered) and warnings.
     pub results: BTreeMap<String, (CheckResult, Vec<Diagnostic>)>,
+}
+
+/// Load the evidence for the selected `checks`, streaming the population table when
+/// one qualifies (`plan`, and streaming is `enabled`): the streamed checks' results
+/// come with it. Otherwise (or when the stream `diverged`) the evidence is loaded
+/// whole and no check is judged yet.
+pub fn load(
+    checks: &[&Check],
+    sources: &[TableSource],
+    needs: &crate::evidence::read::Needs,
+    scope: &Scope,
+    calendars: &BTreeMap<String, Calendar>,
+    progress: Option<&crate::evidence::read::Progress>,
+) -> (Evidence, Streamed) {
+    use crate::evidence::read::{load_phased, load_with_progress};
+    let len = |p: &std::path::Path| std::fs::metadata(p).ok().map(|m| m.len());
+    let Some(plan) = enabled()
+        .then(|| plan(checks, sources, scope, &len))
+        .flatten()
+    else {
+        return (
+            load_with_progress(sources, needs, progress),
+            Streamed::default(),
+        );
+    };
+    let (before, mut rest) = load_phased(sources, needs, progress, Some(plan.table));
+    let rejected_ids = rest.rejected_ids().clone();
+    let st = Streamer::new(&plan, checks, &before, &rejected_ids, scope, calendars);
+    let mut st = judge_while_reading(st, |sink| rest.read(sink));
+    let suspects = std::mem::take(&mut st.suspects);
+    let out_of_period = std::mem::take(&mut st.out_of_period);
+    let late = std::mem::take(&mut st.late);
+    let mut streamed = st.finish();
+    let mut ev = rest.finish(before, late);
+    ev.streamed_out_of_period = out_of_period;
+    if diverged(&ev, &plan, &suspects) {
+        // A derived row that a whole load links elsewhere: read again, whole.
+        drop(ev);
+        return (
+            load_with_progress(sources, needs, progress),
+            Streamed::default(),
+        );
+    }
+    streamed.table = Some(plan.table);
+    (ev, streamed)
 }
 
 /// Choose the table to stream, if any. `checks` are the selected checks, `sources`

@@ -578,7 +578,7 @@ fn read_file(
                 |pev, fc, rids, names| match format {
                     Format::Csv => read_csv_named(reader, binds, pev, fc, rids, names),
                     Format::Json | Format::Ndjson => {
-                        read_json_named(reader, format, binds, pev, fc, rids, names)
+                        read_json(reader, format, binds, pev, fc, rids, names)
                     }
                 },
             )
@@ -586,9 +586,15 @@ fn read_file(
     } else {
         read_hashed(f, |reader| match format {
             Format::Csv => read_csv(reader, binds, ev, &mut fc, rejected_ids),
-            Format::Json | Format::Ndjson => {
-                read_json(reader, format, binds, ev, &mut fc, rejected_ids)
-            }
+            Format::Json | Format::Ndjson => read_json(
+                reader,
+                format,
+                binds,
+                ev,
+                &mut fc,
+                rejected_ids,
+                &mut Vec::new(),
+            ),
         })
     };
     if let Some(p) = fc.progress {
@@ -1580,19 +1586,9 @@ fn typed<'c>(
     }
 }
 
+/// Read a JSON or NDJSON export into the tables bound to it; `id_out` is given the
+/// bound tables' id names (`id_names`).
 fn read_json<R: Read>(
-    reader: &mut R,
-    format: Format,
-    binds: &[&TableSource],
-    ev: &mut Evidence,
-    fc: &mut FileCtx<'_>,
-    rejected_ids: &mut BTreeMap<&'static str, HashSet<Box<str>>>,
-) -> u64 {
-    read_json_named(reader, format, binds, ev, fc, rejected_ids, &mut Vec::new())
-}
-
-/// `read_json`, giving the bound tables' id names (`id_names`) too.
-fn read_json_named<R: Read>(
     reader: &mut R,
     format: Format,
     binds: &[&TableSource],
