@@ -357,9 +357,23 @@ pub fn selected_checks<'c>(cat: &'c Catalog, frameworks: &[String]) -> Vec<&'c C
 
 /// The fields every selected check reads.
 pub fn needs(checks: &[&Check]) -> Needs {
+    needs_of(checks, false)
+}
+
+/// The fields the selected checks read as values (`needs` without the references
+/// they only follow).
+pub fn value_needs(checks: &[&Check]) -> Needs {
+    needs_of(checks, true)
+}
+
+fn needs_of(checks: &[&Check], values_only: bool) -> Needs {
     let mut n = Needs::new();
     for c in checks {
-        c.rule.needs(c.table, &mut n);
+        if values_only {
+            c.rule.value_needs(c.table, &mut n);
+        } else {
+            c.rule.needs(c.table, &mut n);
+        }
         if let Some(f) = &c.filter {
             let mut v = Vec::new();
             f.fields(&mut v);

@@ -75,9 +75,32 @@ pub fn load(
             Streamed::default(),
         );
     };
-    let (before, mut rest) = load_phased(sources, needs, progress, Some(plan.table));
+    let (mut before, mut rest) = load_phased(sources, needs, progress, Some(plan.table));
     let rejected_ids = rest.rejected_ids().clone();
-    let st = Streamer::new(&plan, checks, &before, &rejected_ids, scope, calendars);
+    let steps = Steps::of(&plan, checks);
+    let rel =
+        RelIndex::build(&before, &steps.by_row).with(RelIndex::build_by_id(&before, &steps.by_id));
+    // A reference the streamed checks follow by row, and no check reads as a value,
+    // is not read again once its relation index is built: its text goes before the
+    // streamed table is read (its resolved rows stay, for the other checks).
+    let values = crate::assess::value_needs(checks);
+    for &(t, via) in &steps.by_row {
+        if !values.get(t).is_some_and(|v| v.contains(&via))
+            && let Some(table) = before.tables.get_mut(t)
+        {
+            table.drop_values(via);
+        }
+    }
+    let st = Streamer::new(
+        &plan,
+        checks,
+        &before,
+        rel,
+        steps.local,
+        &rejected_ids,
+        scope,
+        calendars,
+    );
     let mut st = judge_while_reading(st, |sink| rest.read(sink));
     let suspects = std::mem::take(&mut st.suspects);
     let out_of_period = std::mem::take(&mut st.out_of_period);
@@ -213,6 +236,43 @@ pub fn plan(
     best.map(|(_, p)| p)
 }
 
+/// The relations the streamed checks follow, by where their related rows are.
+pub struct Steps {
+    /// Into a derived table (its rows are in the part, linked by line).
+    pub local: Vec<(&'static str, usize)>,
+    /// Into a table read before, from the streamed table (found by id).
+    pub by_id: Vec<(&'static str, usize)>,
+    /// Between tables read before (found by row).
+    pub by_row: Vec<(&'static str, usize)>,
+}
+
+impl Steps {
+    /// The steps of the plan's checks (`selected[plan.checks]`).
+    pub fn of(plan: &Plan, selected: &[&Check]) -> Steps {
+        let mut rels = Vec::new();
+        for c in plan.checks.iter().filter_map(|&i| selected.get(i)) {
+            c.rule.relations(&mut rels);
+        }
+        rels.sort_unstable();
+        rels.dedup();
+        let from_streamed = |(t, via): &(&'static str, usize)| {
+            crate::evidence::tables::table(t)
+                .and_then(|d| d.fields.get(*via))
+                .and_then(|f| f.refers_to)
+                == Some(plan.table)
+        };
+        let (local, outside): (Vec<_>, Vec<_>) = rels
+            .into_iter()
+            .partition(|(t, _)| plan.derived.contains(t));
+        let (by_id, by_row) = outside.into_iter().partition(from_streamed);
+        Steps {
+            local,
+            by_id,
+            by_row,
+        }
+    }
+}
+
 /// Judges each part of the streamed table as it is read.
 pub struct Streamer<'a> {
     plan: &'a Plan,
@@ -244,11 +304,15 @@ pub struct Streamer<'a> {
 
 impl<'a> Streamer<'a> {
     /// Ready to judge the parts of `plan.table` with `selected[plan.checks]`, the
-    /// other tables being loaded in `ev`.
+    /// other tables being loaded in `ev`, with the relation index `rel` into them
+    /// and the relations `local` into the derived tables (`Steps`).
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         plan: &'a Plan,
         selected: &[&'a Check],
         ev: &'a Evidence,
+        rel: RelIndex,
+        local: Vec<(&'static str, usize)>,
         rejected_ids: &'a RejectedIds,
         scope: &Scope,
         calendars: &'a BTreeMap<String, Calendar>,
@@ -258,21 +322,6 @@ impl<'a> Streamer<'a> {
             .iter()
             .filter_map(|&i| selected.get(i).copied())
             .collect();
-        let mut rels = Vec::new();
-        for c in &checks {
-            c.rule.relations(&mut rels);
-        }
-        let streamed_parent = |(t, via): &(&'static str, usize)| {
-            crate::evidence::tables::table(t)
-                .and_then(|d| d.fields.get(*via))
-                .and_then(|f| f.refers_to)
-                == Some(plan.table)
-        };
-        let (local, outside): (Vec<_>, Vec<_>) = rels
-            .into_iter()
-            .partition(|(t, _)| plan.derived.contains(t));
-        let (by_id, by_row): (Vec<_>, Vec<_>) = outside.into_iter().partition(streamed_parent);
-        let rel = RelIndex::build(ev, &by_row).with(RelIndex::build_by_id(ev, &by_id));
         let refs = crate::evidence::tables::table(plan.table)
             .map(|d| {
                 d.fields

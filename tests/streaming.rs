@@ -275,3 +275,41 @@ fn the_demo_streams_its_incidents_and_agrees() {
     assert_eq!(table, Some("incidents"));
     assert!(streamed == whole, "{streamed}\n---\n{whole}");
 }
+
+#[test]
+fn a_followed_reference_a_filter_reads_is_kept() {
+    // Streaming frees the text of a reference its checks only follow (here
+    // findings.postmortem_id) once the relation index is built; a check whose filter
+    // reads that reference as a value must still see it.
+    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let tmp = tempfile::tempdir().unwrap();
+    write_exports(tmp.path(), 240, Quirks::default());
+    let controls = tmp.path().join("controls");
+    std::fs::create_dir(&controls).unwrap();
+    let reference =
+        std::fs::read_to_string(root().join("benches/reference/controls/reference.yaml")).unwrap();
+    let filtered = reference.replace(
+        "      - { table: findings, via: postmortem_id }",
+        "      - { table: findings, via: postmortem_id, where: { postmortem_id: { matches: \"^PM-000[0-4]\" } } }",
+    );
+    assert_ne!(filtered, reference);
+    std::fs::write(controls.join("reference.yaml"), filtered).unwrap();
+    let o = CheckOptions {
+        controls,
+        ..options(
+            tmp.path(),
+            Period {
+                start: None,
+                end: None,
+            },
+        )
+    };
+    let (whole, _) = outcome(&o, false);
+    evidentia::evidence::read::tune(0, 777);
+    let (streamed, table) = outcome(&o, true);
+    evidentia::evidence::read::tune_defaults();
+    assert_eq!(table, Some("incidents"));
+    assert!(streamed == whole, "{streamed}\n---\n{whole}");
+    // The filter did select: some findings of the population were left out.
+    assert!(whole.contains("postmortem_id matches"), "{whole}");
+}

@@ -738,12 +738,19 @@ impl Table {
     /// Free the column of a field that nothing will read again (a reference kept only
     /// to check it); the field then reads as missing.
     pub fn drop_field(&mut self, field: usize) {
+        self.drop_values(field);
+        self.parents.remove(&field);
+    }
+
+    /// Free the column of a field, keeping what its reference resolved to
+    /// (`parents`): for a reference that is only followed, once resolved. The field
+    /// then reads as missing.
+    pub fn drop_values(&mut self, field: usize) {
         if let Some(slot) = self.slots.get_mut(field).and_then(Option::take)
             && let Some(c) = self.columns.get_mut(slot as usize)
         {
             *c = c.empty_like();
         }
-        self.parents.remove(&field);
     }
 
     /// Free the id index (5 to 10 bytes a row) once reading is done and references

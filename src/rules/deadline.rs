@@ -5,7 +5,9 @@
 
 use serde_json::Value as J;
 
-use super::{EvalCtx, Outcome, Rule, Step, Verdict, compile_path, path_needs, path_text};
+use super::{
+    EvalCtx, Outcome, Rule, Step, Verdict, compile_path, path_needs, path_text, path_value_needs,
+};
 use crate::catalog::{CompileCtx, RawCheck};
 use crate::diag::Code;
 use crate::evidence::Table;
@@ -223,6 +225,13 @@ impl Rule for Deadline {
     }
 
     fn needs(&self, table: &'static TableDef, needs: &mut Needs) {
+        self.value_needs(table, needs);
+        if let End::Related { path, .. } = &self.end {
+            path_needs(path, needs);
+        }
+    }
+
+    fn value_needs(&self, table: &'static TableDef, needs: &mut Needs) {
         let e = needs.entry(table.name).or_default();
         e.insert(self.start);
         match &self.end {
@@ -230,7 +239,7 @@ impl Rule for Deadline {
                 e.insert(*i);
             }
             End::Related { path, field, .. } => {
-                path_needs(path, needs);
+                path_value_needs(path, needs);
                 if let Some(last) = path.last() {
                     needs.entry(last.table.name).or_default().insert(*field);
                 }

@@ -4,6 +4,7 @@
 
 use super::{
     EvalCtx, Outcome, Rule, Step, Verdict, compile_path, cond_values, path_needs, path_text,
+    path_value_needs,
 };
 use crate::catalog::filter::Cond;
 use crate::catalog::{CompileCtx, RawCheck};
@@ -62,8 +63,13 @@ impl Rule for EachLinked {
         "each-linked"
     }
 
-    fn needs(&self, _table: &'static TableDef, needs: &mut Needs) {
+    fn needs(&self, table: &'static TableDef, needs: &mut Needs) {
+        self.value_needs(table, needs);
         path_needs(&self.path, needs);
+    }
+
+    fn value_needs(&self, _table: &'static TableDef, needs: &mut Needs) {
+        path_value_needs(&self.path, needs);
         if let Some(l) = self.leaf() {
             let mut v = Vec::new();
             self.require.fields(&mut v);

@@ -4,7 +4,9 @@
 
 use serde_json::Value as J;
 
-use super::{EvalCtx, Outcome, Rule, Step, Verdict, compile_path, path_needs, path_text};
+use super::{
+    EvalCtx, Outcome, Rule, Step, Verdict, compile_path, path_needs, path_text, path_value_needs,
+};
 use crate::catalog::{CompileCtx, RawCheck};
 use crate::diag::Code;
 use crate::evidence::Table;
@@ -78,7 +80,12 @@ impl Rule for Linked {
     }
 
     fn needs(&self, table: &'static TableDef, needs: &mut Needs) {
+        self.value_needs(table, needs);
         path_needs(&self.path, needs);
+    }
+
+    fn value_needs(&self, table: &'static TableDef, needs: &mut Needs) {
+        path_value_needs(&self.path, needs);
         if let Some((f, _, _)) = self.grace {
             needs.entry(table.name).or_default().insert(f);
         }

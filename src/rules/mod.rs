@@ -417,6 +417,11 @@ pub trait Rule: Debug + Send + Sync {
     fn kind(&self) -> &'static str;
     /// Add the fields this rule reads to the projection.
     fn needs(&self, table: &'static TableDef, needs: &mut Needs);
+    /// Add the fields this rule reads as values: `needs` but the references it only
+    /// follows, which are resolved to rows once (`RelIndex`) and not read again.
+    fn value_needs(&self, table: &'static TableDef, needs: &mut Needs) {
+        self.needs(table, needs);
+    }
     /// Relation indexes this rule uses: (table, via field).
     fn relations(&self, _out: &mut Vec<(&'static str, usize)>) {}
     /// The test performed, in plain words (for the report).
@@ -692,9 +697,17 @@ pub fn window_end(ctx: &EvalCtx<'_>) -> Ts {
 
 /// Add a step path's fields to the projection.
 pub fn path_needs(path: &[Step], needs: &mut Needs) {
+    path_value_needs(path, needs);
+    for s in path {
+        needs.entry(s.table.name).or_default().insert(s.via);
+    }
+}
+
+/// Add the fields a step path reads as values (its filters' fields; not the
+/// references it follows).
+pub fn path_value_needs(path: &[Step], needs: &mut Needs) {
     for s in path {
         let e = needs.entry(s.table.name).or_default();
-        e.insert(s.via);
         if let Some(f) = &s.filter {
             let mut v = Vec::new();
             f.fields(&mut v);
