@@ -326,7 +326,10 @@ pub(super) fn as_part(
     };
     let mut rids = BTreeMap::new();
     let mut names = Vec::new();
+    // The lines `read` rejects are the part's (the sink is told them).
+    let earlier = std::mem::take(&mut fc.rejected_recs);
     let n = read(&mut pev, fc, &mut rids, &mut names);
+    let rejected_recs = std::mem::replace(&mut fc.rejected_recs, earlier);
     // Binding the header marked the fields the file provides on the part's tables.
     for (k, pt) in &pev.tables {
         if let Some(t) = ev.tables.get_mut(k) {
@@ -341,7 +344,7 @@ pub(super) fn as_part(
         bytes: Vec::new(),
         ev: pev,
         diags: Diags::default(),
-        rejected_recs: HashSet::new(),
+        rejected_recs,
         rejected_ids: rids,
         rows: n,
         literal_quote: false,
