@@ -101,11 +101,12 @@ pub fn load(
         scope,
         calendars,
     );
-    let mut st = judge_while_reading(st, |sink| rest.read(sink));
-    let suspects = std::mem::take(&mut st.suspects);
-    let out_of_period = std::mem::take(&mut st.out_of_period);
-    let late = std::mem::take(&mut st.late);
-    let mut streamed = st.finish();
+    let Judged {
+        mut streamed,
+        late,
+        out_of_period,
+        suspects,
+    } = judge_while_reading(st, |sink| rest.read(sink)).finish();
     let mut ev = rest.finish(before, late);
     ev.streamed_out_of_period = out_of_period;
     if diverged(&ev, &plan, &suspects) {
@@ -237,18 +238,18 @@ pub fn plan(
 }
 
 /// The relations the streamed checks follow, by where their related rows are.
-pub struct Steps {
+struct Steps {
     /// Into a derived table (its rows are in the part, linked by line).
-    pub local: Vec<(&'static str, usize)>,
+    local: Vec<(&'static str, usize)>,
     /// Into a table read before, from the streamed table (found by id).
-    pub by_id: Vec<(&'static str, usize)>,
+    by_id: Vec<(&'static str, usize)>,
     /// Between tables read before (found by row).
-    pub by_row: Vec<(&'static str, usize)>,
+    by_row: Vec<(&'static str, usize)>,
 }
 
 impl Steps {
     /// The steps of the plan's checks (`selected[plan.checks]`).
-    pub fn of(plan: &Plan, selected: &[&Check]) -> Steps {
+    fn of(plan: &Plan, selected: &[&Check]) -> Steps {
         let mut rels = Vec::new();
         for c in plan.checks.iter().filter_map(|&i| selected.get(i)) {
             c.rule.relations(&mut rels);
@@ -274,7 +275,7 @@ impl Steps {
 }
 
 /// Judges each part of the streamed table as it is read.
-pub struct Streamer<'a> {
+struct Streamer<'a> {
     plan: &'a Plan,
     checks: Vec<&'a Check>,
     ev: &'a Evidence,
@@ -291,15 +292,24 @@ pub struct Streamer<'a> {
     /// Rows of the streamed table so far (a part's rows continue the numbering).
     rows: u32,
     /// Its dangling references found so far (rows by number in the table).
-    pub late: Vec<Late>,
+    late: Vec<Late>,
     results: Vec<Option<(CheckResult, Vec<Diagnostic>)>>,
     /// Per input: rows of the streamed table outside the period.
-    pub out_of_period: Vec<u64>,
+    out_of_period: Vec<u64>,
     /// Ids named by live derived rows whose own record is not a row of their part
     /// (it was rejected, or is a duplicate): if one of them is a live row of the
     /// table after all, a run without streaming would have linked the derived row to
     /// it (`diverged`).
-    pub suspects: Vec<Box<str>>,
+    suspects: Vec<Box<str>>,
+}
+
+/// What streaming judged: the check results, and what `Pending::finish`, the period
+/// reconciliation and `diverged` need from the stream.
+struct Judged {
+    streamed: Streamed,
+    late: Vec<Late>,
+    out_of_period: Vec<u64>,
+    suspects: Vec<Box<str>>,
 }
 
 impl<'a> Streamer<'a> {
@@ -307,7 +317,7 @@ impl<'a> Streamer<'a> {
     /// other tables being loaded in `ev`, with the relation index `rel` into them
     /// and the relations `local` into the derived tables (`Steps`).
     #[allow(clippy::too_many_arguments)]
-    pub fn new(
+    fn new(
         plan: &'a Plan,
         selected: &[&'a Check],
         ev: &'a Evidence,
@@ -354,7 +364,7 @@ impl<'a> Streamer<'a> {
     /// Judge one part: `part` holds its rows of the streamed table and of the derived
     /// tables; `rejected` the lines of its records that were rejected (lines of other
     /// parts may be there too).
-    pub fn part(&mut self, part: &mut Evidence, rejected: &HashSet<u64>) {
+    fn part(&mut self, part: &mut Evidence, rejected: &HashSet<u64>) {
         let local = match part.tables.get(self.plan.table) {
             Some(pt) => self.local_index(part, pt),
             None => return,
@@ -479,22 +489,27 @@ impl<'a> Streamer<'a> {
     }
 
     /// The results, by check id (a check whose table had no rows has none: the
-    /// assessment runs it on the empty table).
-    pub fn finish(self) -> Streamed {
-        let mut out = Streamed::default();
+    /// assessment runs it on the empty table), with the rest of what was found.
+    fn finish(self) -> Judged {
+        let mut streamed = Streamed::default();
         for (c, r) in self.checks.iter().zip(self.results) {
             if let Some(r) = r {
-                out.results.insert(c.id.clone(), r);
+                streamed.results.insert(c.id.clone(), r);
             }
         }
-        out
+        Judged {
+            streamed,
+            late: self.late,
+            out_of_period: self.out_of_period,
+            suspects: self.suspects,
+        }
     }
 }
 
 /// Did streaming judge differently from a run without it? Only when a suspect id
 /// (`Streamer::suspects`) names a live row of the streamed table once it is loaded
 /// (`ev`, its id index still in place).
-pub fn diverged(ev: &Evidence, plan: &Plan, suspects: &[Box<str>]) -> bool {
+fn diverged(ev: &Evidence, plan: &Plan, suspects: &[Box<str>]) -> bool {
     let Some(t) = ev.table(plan.table) else {
         return false;
     };
@@ -506,7 +521,7 @@ pub fn diverged(ev: &Evidence, plan: &Plan, suspects: &[Box<str>]) -> bool {
 /// Run `read`, judging the parts it hands its sink on a thread of their own: judging
 /// a part overlaps with reading and merging the next ones (parts are handed over one
 /// at a time, in file order).
-pub fn judge_while_reading<'a>(
+fn judge_while_reading<'a>(
     mut st: Streamer<'a>,
     read: impl FnOnce(&mut crate::evidence::read::Sink<'_>),
 ) -> Streamer<'a> {

@@ -821,10 +821,11 @@ impl Table {
     /// one), without indexing it; its row number.
     pub(crate) fn push_row(&mut self, id: &str, loc: Loc) -> u32 {
         let row = self.len() as u32;
-        let keep = !self.streamed;
-        for c in self.columns.iter_mut().filter(|_| keep) {
-            if c.len() < row as usize + 1 {
-                c.push(&Owned::Missing);
+        if !self.streamed {
+            for c in self.columns.iter_mut() {
+                if c.len() < row as usize + 1 {
+                    c.push(&Owned::Missing);
+                }
             }
         }
         self.ids.push(id);

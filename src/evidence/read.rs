@@ -341,7 +341,7 @@ pub fn load_phased<'s>(
         }
         pending.group = Some((s, derived, idxs));
     }
-    type Part = (Evidence, BTreeMap<&'static str, HashSet<Box<str>>>);
+    type Part = (Evidence, RejectedIds);
     let parts: Vec<Option<Part>> = std::thread::scope(|scope| {
         let handles: Vec<_> = groups
             .iter()
@@ -400,7 +400,7 @@ pub fn load_phased<'s>(
     }
     // References between the tables read: their rows are rejected in `finish`, but
     // are dead already for the streamed table's checks.
-    pending.late = find_dangling(&mut ev, &pending.rejected_ids, &|_, _| true);
+    pending.late = find_dangling(&mut ev, &pending.rejected_ids, &|_| true);
     for &(name, _, row, _) in &pending.late {
         if let Some(x) = ev
             .tables
@@ -490,8 +490,8 @@ impl Pending<'_> {
         let mut late = self.late;
         late.extend(streamed_late);
         if !group_tables.is_empty() {
-            late.extend(find_dangling(&mut ev, &self.rejected_ids, &|from, to| {
-                group_tables.contains(&from) || group_tables.contains(&to)
+            late.extend(find_dangling(&mut ev, &self.rejected_ids, &|to| {
+                group_tables.contains(&to)
             }));
             // In the order one pass over every reference field gives.
             late.sort_by_key(|(name, fi, _, _)| (*name, *fi));
@@ -576,7 +576,7 @@ fn read_file(
                 &mut fc,
                 rejected_ids,
                 |pev, fc, rids, names| match format {
-                    Format::Csv => read_csv_named(reader, binds, pev, fc, rids, names),
+                    Format::Csv => read_csv(reader, binds, pev, fc, rids, names),
                     Format::Json | Format::Ndjson => {
                         read_json(reader, format, binds, pev, fc, rids, names)
                     }
@@ -585,7 +585,7 @@ fn read_file(
         })
     } else {
         read_hashed(f, |reader| match format {
-            Format::Csv => read_csv(reader, binds, ev, &mut fc, rejected_ids),
+            Format::Csv => read_csv(reader, binds, ev, &mut fc, rejected_ids, &mut Vec::new()),
             Format::Json | Format::Ndjson => read_json(
                 reader,
                 format,
@@ -971,16 +971,6 @@ enum Header<'s> {
     Unbound,
 }
 
-fn read_csv<R: Read>(
-    reader: &mut R,
-    binds: &[&TableSource],
-    ev: &mut Evidence,
-    fc: &mut FileCtx<'_>,
-    rejected_ids: &mut BTreeMap<&'static str, HashSet<Box<str>>>,
-) -> u64 {
-    read_csv_named(reader, binds, ev, fc, rejected_ids, &mut Vec::new())
-}
-
 /// The tables bound to a file, with how their id column is named in messages.
 fn id_names(bindings: &[Binding<'_>]) -> Vec<(&'static str, String)> {
     bindings
@@ -989,8 +979,9 @@ fn id_names(bindings: &[Binding<'_>]) -> Vec<(&'static str, String)> {
         .collect()
 }
 
-/// `read_csv`, giving the bound tables' id names (`id_names`) too.
-fn read_csv_named<R: Read>(
+/// Read a CSV export into the tables bound to it; `id_out` is given the bound
+/// tables' id names (`id_names`).
+fn read_csv<R: Read>(
     reader: &mut R,
     binds: &[&TableSource],
     ev: &mut Evidence,
@@ -1773,13 +1764,14 @@ fn read_json<R: Read>(
     total
 }
 
-/// Dangling references of the reference fields between tables of `ev` that `want`
-/// (from, to) names: each field's parent rows are kept in its table (`parents`), the
-/// dangling rows returned in field order (table name, then field), not yet rejected.
+/// Dangling references of the reference fields of `ev`'s tables into the tables
+/// `want` names (a streamed table's own references are checked as it is read): each
+/// field's parent rows are kept in its table (`parents`), the dangling rows returned
+/// in field order (table name, then field), not yet rejected.
 fn find_dangling(
     ev: &mut Evidence,
     rejected_ids: &BTreeMap<&'static str, HashSet<Box<str>>>,
-    want: &dyn Fn(&str, &str) -> bool,
+    want: &dyn Fn(&str) -> bool,
 ) -> Vec<Late> {
     // Each reference field is resolved on its own thread; results come back in order.
     let mut jobs: Vec<(&'static str, usize, &'static str)> = Vec::new();
@@ -1791,7 +1783,7 @@ fn find_dangling(
             if ev.tables.contains_key(target)
                 && !t.streamed
                 && t.provided.get(fi).copied().unwrap_or(false)
-                && want(name, target)
+                && want(target)
             {
                 jobs.push((name, fi, target));
             }

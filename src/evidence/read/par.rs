@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 
 use super::{
     Binding, FileCtx, PROGRESS_EVERY, blank_record, copy_out, csv_bindings, csv_empty, csv_header,
-    csv_record, hex, id_names, read_csv, read_csv_named, reject_unbound, scan_reader, scan_rows,
+    csv_record, hex, id_names, read_csv, reject_unbound, scan_reader, scan_rows,
 };
 use crate::diag::{Code, Diagnostic, Diags};
 use crate::evidence::csvscan::{Record, Scanner, bom_len, count_newlines, last_record_end};
@@ -464,7 +464,7 @@ pub(super) fn read_csv_parallel(
                     .err()
                     .map(|e| io::Error::new(e.kind(), e.to_string())),
             );
-            let n = read_csv(&mut failed, binds, ev, fc, rejected_ids);
+            let n = read_csv(&mut failed, binds, ev, fc, rejected_ids, &mut Vec::new());
             return (n, h);
         };
         let mut sc = Scanner::new(delim);
@@ -484,7 +484,7 @@ pub(super) fn read_csv_parallel(
                 next: &next,
             };
             let n = as_part(ev, fc, rejected_ids, |ev, fc, rids, names| {
-                read_csv_named(&mut all, binds, ev, fc, rids, names)
+                read_csv(&mut all, binds, ev, fc, rids, names)
             });
             return finish(n, reader);
         }
