@@ -172,8 +172,15 @@ pub fn run_check(opts: &CheckOptions) -> Result<RunOutput, Vec<Diagnostic>> {
         opts.open_findings,
     );
     let progress = opts.progress.as_ref().map(|p| &*p.0);
-    let (mut ev, streamed) =
-        stream::load(&checks, &sources, &needs, &scope, &cat.calendars, progress);
+    let (mut ev, streamed) = stream::load(
+        &checks,
+        &sources,
+        &needs,
+        &scope,
+        &cat.calendars,
+        progress,
+        opts.remediations,
+    );
     let streamed_table = streamed.table;
     let ev_diags = std::mem::take(&mut ev.diags);
     if ev_diags.has_errors() && !opts.keep_going {

@@ -55,7 +55,8 @@ pub struct Streamed {
 /// Load the evidence for the selected `checks`, streaming the population table when
 /// one qualifies (`plan`, and streaming is `enabled`): the streamed checks' results
 /// come with it. Otherwise (or when the stream `diverged`) the evidence is loaded
-/// whole and no check is judged yet.
+/// whole and no check is judged yet. `keep_ids`: the id indexes are wanted after
+/// reading (the POA&M looks records up by id).
 pub fn load(
     checks: &[&Check],
     sources: &[TableSource],
@@ -63,6 +64,7 @@ pub fn load(
     scope: &Scope,
     calendars: &BTreeMap<String, Calendar>,
     progress: Option<&crate::evidence::read::Progress>,
+    keep_ids: bool,
 ) -> (Evidence, Streamed) {
     use crate::evidence::read::{load_phased, load_with_progress};
     let len = |p: &std::path::Path| std::fs::metadata(p).ok().map(|m| m.len());
@@ -89,6 +91,21 @@ pub fn load(
             && let Some(table) = before.tables.get_mut(t)
         {
             table.drop_values(via);
+        }
+    }
+    if !keep_ids {
+        // During the stream a table read before is looked up by id only through the
+        // streamed group's references into it: the other indexes go now (5 to 10
+        // bytes a row; a look-up without one searches the ids).
+        let targets: Vec<&'static str> = std::iter::once(plan.table)
+            .chain(plan.derived.iter().copied())
+            .filter_map(crate::evidence::tables::table)
+            .flat_map(|d| d.fields.iter().filter_map(|f| f.refers_to))
+            .collect();
+        for t in before.tables.values_mut() {
+            if !targets.contains(&t.def.name) {
+                t.drop_id_index();
+            }
         }
     }
     let st = Streamer::new(

@@ -725,9 +725,13 @@ impl Table {
             .copied()
     }
 
-    /// Make room in the id index for `n` more ids (a large file's row count, estimated
-    /// from its first block), so that it rarely grows: growing hashes every id again.
-    pub(crate) fn reserve_ids(&mut self, n: usize) {
+    /// Make room for `n` more rows' ids (`bytes` of text) and lines, and in the id
+    /// index (a large file's row count, estimated from its first block), so that they
+    /// rarely grow: growing copies them (doubling their room) and hashes every id again.
+    pub(crate) fn reserve_ids(&mut self, n: usize, bytes: usize) {
+        self.ids.buf.reserve(bytes);
+        self.ids.ends.reserve(n);
+        self.locs.lines.reserve(n);
         if self.index {
             let ids = &self.ids;
             self.by_id
@@ -759,6 +763,11 @@ impl Table {
     pub fn drop_id_index(&mut self) {
         self.by_id = hashbrown::HashTable::new();
         self.index = false;
+    }
+
+    /// Bytes of id text held.
+    pub(crate) fn id_bytes(&self) -> usize {
+        self.ids.buf.len()
     }
 
     /// Id of a row.

@@ -555,9 +555,18 @@ pub(super) fn read_csv_parallel(
             );
             // Room in the id index for the rows the file's size promises at the first
             // block's density (capped: a sparse first block must not reserve much).
-            if let Some(t) = binds.first().and_then(|b| ev.tables.get_mut(b.def.name)) {
-                let est = first.rows.saturating_mul(size) / head_len.max(1);
-                t.reserve_ids(est.saturating_add(est / 16).min(1 << 24) as usize);
+            if let Some(b) = binds.first()
+                && let Some(t) = ev.tables.get_mut(b.def.name)
+            {
+                let scale = |n: u64| {
+                    let est = n.saturating_mul(size) / head_len.max(1);
+                    est.saturating_add(est / 16).min(1 << 24) as usize
+                };
+                let id_bytes = first
+                    .ev
+                    .table(b.def.name)
+                    .map_or(0, crate::evidence::Table::id_bytes);
+                t.reserve_ids(scale(first.rows), scale(id_bytes as u64));
             }
             pending.insert(0, first);
             let mut want = 0u64;
