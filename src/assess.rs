@@ -76,43 +76,88 @@ pub struct RecordResult {
     pub waiver: Option<Box<crate::waivers::WaiverRef>>,
 }
 
-/// The values a verdict was reached on, by name: a map in JSON. Kept as a sorted
-/// vector, as a large run holds tens of thousands of them (a `BTreeMap` allocates a
-/// node of eleven entries for one value).
+/// The values a verdict was reached on, by name: a map in JSON. A large run holds
+/// tens of thousands of them, so they are packed: the names (sorted) are shared by
+/// the records of a check that name the same values, and the values are stored in one
+/// allocation, each as its length (LEB128) then its bytes. (A vector of named strings
+/// took three times the memory: a header per string and the vector's.)
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Values(Vec<(&'static str, String)>);
+pub struct Values {
+    names: Option<Arc<[&'static str]>>,
+    packed: Box<[u8]>,
+}
 
 impl Values {
     /// From the pairs of an outcome; for a name given twice the last value is kept.
-    pub fn new(mut pairs: Vec<(&'static str, String)>) -> Values {
+    pub fn new(pairs: Vec<(&'static str, String)>) -> Values {
+        Values::sharing(pairs, &mut None)
+    }
+
+    /// As `new`, sharing the names with the values made before when they name the
+    /// same (`last` holds the names last made).
+    pub fn sharing(
+        mut pairs: Vec<(&'static str, String)>,
+        last: &mut Option<Arc<[&'static str]>>,
+    ) -> Values {
+        if pairs.is_empty() {
+            return Values::default();
+        }
         pairs.reverse();
         // Stable: of equal names, the last given comes first after the reverse.
         pairs.sort_by(|a, b| a.0.cmp(b.0));
         pairs.dedup_by(|later, first| later.0 == first.0);
-        Values(pairs)
+        let names = match last {
+            Some(n) if n.iter().copied().eq(pairs.iter().map(|(k, _)| *k)) => n.clone(),
+            _ => last.insert(pairs.iter().map(|(k, _)| *k).collect()).clone(),
+        };
+        let len: usize = pairs.iter().map(|(_, v)| v.len() + 5).sum();
+        let mut packed = Vec::with_capacity(len);
+        for (_, v) in &pairs {
+            let mut n = v.len();
+            while n >= 0x80 {
+                packed.push((n & 0x7f) as u8 | 0x80);
+                n >>= 7;
+            }
+            packed.push(n as u8);
+            packed.extend_from_slice(v.as_bytes());
+        }
+        Values {
+            names: Some(names),
+            packed: packed.into_boxed_slice(),
+        }
     }
+
     /// The value of a name.
-    pub fn get(&self, name: &str) -> Option<&String> {
-        self.0
-            .binary_search_by(|(k, _)| (*k).cmp(name))
-            .ok()
-            .and_then(|i| self.0.get(i))
-            .map(|(_, v)| v)
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.iter().find(|(k, _)| *k == name).map(|(_, v)| v)
     }
+
     /// Name and value, in name order.
-    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &String)> {
-        self.0.iter().map(|(k, v)| (*k, v))
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        let names: &[&'static str] = self.names.as_deref().unwrap_or(&[]);
+        let mut rest: &[u8] = &self.packed;
+        names.iter().map(move |&k| {
+            let mut n = 0usize;
+            let mut shift = 0;
+            while let Some((&b, tail)) = rest.split_first() {
+                rest = tail;
+                n |= usize::from(b & 0x7f) << shift;
+                shift += 7;
+                if b & 0x80 == 0 {
+                    break;
+                }
+            }
+            let (v, tail) = rest.split_at(n.min(rest.len()));
+            rest = tail;
+            // Packed from whole strings: always UTF-8.
+            (k, std::str::from_utf8(v).unwrap_or(""))
+        })
     }
 }
 
 impl Serialize for Values {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut m = s.serialize_map(Some(self.0.len()))?;
-        for (k, v) in &self.0 {
-            m.serialize_entry(k, v)?;
-        }
-        m.end()
+        s.collect_map(self.iter())
     }
 }
 
@@ -713,7 +758,7 @@ pub(crate) fn run_check(
         }
     }
     let mut outs: Vec<Outcome> = Vec::new();
-    let mut paths = Paths::default();
+    let mut shared = Shared::default();
     let mut sampling = sample.map(crate::sample::Sampling::new);
     let aggregate = c.rule.aggregate();
     let mut agg_rows = Vec::new();
@@ -743,13 +788,13 @@ pub(crate) fn run_check(
             {
                 continue;
             }
-            tally(&mut r, c, ctx, o, &mut paths);
+            tally(&mut r, c, ctx, o, &mut shared);
         }
     }
     if aggregate {
         c.rule.evaluate_all(ctx, t, &agg_rows, &mut outs);
         for o in outs.drain(..) {
-            tally(&mut r, c, ctx, o, &mut paths);
+            tally(&mut r, c, ctx, o, &mut shared);
         }
     }
     if let Some(s) = sampling {
@@ -839,19 +884,22 @@ fn finish_check(r: &mut CheckResult, c: &Check, ev: &Evidence) {
     });
 }
 
-/// Count one outcome into a check result, keeping the record when it does not pass.
-/// The path of each input file, made once per check run and shared by its records.
+/// What the records of a check run share: the path of each input file, and the names
+/// of the values last kept (`Values::sharing`).
 #[derive(Default)]
-struct Paths(Vec<Option<Arc<str>>>);
+struct Shared {
+    paths: Vec<Option<Arc<str>>>,
+    names: Option<Arc<[&'static str]>>,
+}
 
-impl Paths {
+impl Shared {
     /// The shared path of input `file`, as shown (`Evidence::position`).
-    fn get(&mut self, file: u32, shown: String) -> Arc<str> {
+    fn path(&mut self, file: u32, shown: String) -> Arc<str> {
         let i = file as usize;
-        if self.0.len() <= i {
-            self.0.resize(i + 1, None);
+        if self.paths.len() <= i {
+            self.paths.resize(i + 1, None);
         }
-        match self.0.get_mut(i) {
+        match self.paths.get_mut(i) {
             Some(Some(p)) if **p == *shown => p.clone(),
             Some(slot) => slot.insert(Arc::from(shown)).clone(),
             None => Arc::from(shown),
@@ -859,7 +907,8 @@ impl Paths {
     }
 }
 
-fn tally(r: &mut CheckResult, c: &Check, ctx: &EvalCtx<'_>, o: Outcome, paths: &mut Paths) {
+/// Count one outcome into a check result, keeping the record when it does not pass.
+fn tally(r: &mut CheckResult, c: &Check, ctx: &EvalCtx<'_>, o: Outcome, shared: &mut Shared) {
     if r.limit.is_none() && c.rule.kind() == "deadline" {
         r.limit = o
             .values
@@ -916,7 +965,7 @@ fn tally(r: &mut CheckResult, c: &Check, ctx: &EvalCtx<'_>, o: Outcome, paths: &
     let (file, line, pointer) = match loc {
         Some(l) => {
             let (shown, line, pointer) = ctx.ev.position(&l);
-            (paths.get(l.file, shown), line, pointer)
+            (shared.path(l.file, shown), line, pointer)
         }
         None => (Arc::from(""), None, None),
     };
@@ -929,7 +978,7 @@ fn tally(r: &mut CheckResult, c: &Check, ctx: &EvalCtx<'_>, o: Outcome, paths: &
         verdict: o.verdict,
         counts_as_exception: counts,
         message: o.message,
-        values: Values::new(o.values),
+        values: Values::sharing(o.values, &mut shared.names),
         due: o.due.map(|d| d.to_string()),
         raw_verdict: None,
         waiver: None,
@@ -1048,16 +1097,40 @@ mod tests {
             ("start", "3".into()),
             ("audience", "customers".into()),
         ]);
-        let got: Vec<(&str, &str)> = v.iter().map(|(k, x)| (k, x.as_str())).collect();
+        let got: Vec<(&str, &str)> = v.iter().collect();
         assert_eq!(
             got,
             [("audience", "customers"), ("end", "2"), ("start", "3")]
         );
-        assert_eq!(v.get("start").map(String::as_str), Some("3"));
+        assert_eq!(v.get("start"), Some("3"));
         assert_eq!(v.get("deadline"), None);
         assert_eq!(
             serde_json::to_string(&v).unwrap_or_default(),
             r#"{"audience":"customers","end":"2","start":"3"}"#
         );
+    }
+
+    #[test]
+    fn packed_values_of_any_length_read_back_and_names_are_shared() {
+        // Lengths on both sides of each LEB128 byte boundary, and multi-byte text.
+        let long = |n: usize| "é".repeat(n / 2) + &"x".repeat(n % 2);
+        let mut last = None;
+        for n in [0, 1, 127, 128, 129, 16_383, 16_384, 70_000] {
+            let pairs = vec![("b", long(n)), ("a", String::new()), ("c", format!("{n}"))];
+            let v = super::Values::sharing(pairs, &mut last);
+            let got: Vec<(&str, String)> = v.iter().map(|(k, x)| (k, x.to_string())).collect();
+            assert_eq!(
+                got,
+                [("a", String::new()), ("b", long(n)), ("c", format!("{n}"))]
+            );
+        }
+        let a = super::Values::sharing(vec![("x", "1".into()), ("y", "2".into())], &mut last);
+        let b = super::Values::sharing(vec![("y", "3".into()), ("x", "4".into())], &mut last);
+        let c = super::Values::sharing(vec![("x", "5".into())], &mut last);
+        let names = |v: &Values| v.names.clone().unwrap_or_else(|| Vec::new().into());
+        assert!(std::sync::Arc::ptr_eq(&names(&a), &names(&b)));
+        assert!(!std::sync::Arc::ptr_eq(&names(&b), &names(&c)));
+        assert_eq!(c.iter().collect::<Vec<_>>(), [("x", "5")]);
+        assert_eq!(Values::new(Vec::new()).iter().count(), 0);
     }
 }

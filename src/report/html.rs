@@ -273,12 +273,12 @@ pub fn ordered_values(v: &crate::assess::Values) -> Vec<(String, String)> {
     const FIRST: &[&str] = &["start", "end", "deadline", "elapsed", "limit", "time_left"];
     let mut out: Vec<(String, String)> = FIRST
         .iter()
-        .filter_map(|k| v.get(k).map(|x| (k.replace('_', " "), x.clone())))
+        .filter_map(|k| v.get(k).map(|x| (k.replace('_', " "), x.to_string())))
         .collect();
     out.extend(
         v.iter()
             .filter(|(k, _)| !FIRST.contains(k))
-            .map(|(k, x)| (k.to_string(), x.clone())),
+            .map(|(k, x)| (k.to_string(), x.to_string())),
     );
     out
 }

@@ -1168,7 +1168,12 @@ fn poam(a: &Assessment, rem: &Remediations) -> Doc {
                 .flatten();
             let (deadline, source) = match from_finding.and_then(|f| f.due.clone()) {
                 Some(d) => (Some(d), "findings.due_at"),
-                None => match r.values.get("deadline").cloned().or_else(|| r.due.clone()) {
+                None => match r
+                    .values
+                    .get("deadline")
+                    .map(str::to_string)
+                    .or_else(|| r.due.clone())
+                {
                     Some(d) => (Some(d), "check deadline"),
                     None => (None, "none"),
                 },
