@@ -32,6 +32,24 @@ fn csv_records(input: &[u8], delim: u8) -> Recs {
     out
 }
 
+/// Fields read as text from a block checked whole (`Record::set_text`) are the fields'
+/// bytes checked one by one; a block that is not UTF-8 is checked field by field.
+fn check_text(input: &[u8], delim: u8) {
+    let mut sc = Scanner::new(delim);
+    let mut rec = Record::new();
+    if let Ok(t) = std::str::from_utf8(input) {
+        rec.set_text(t);
+    }
+    let mut pos = bom_len(input);
+    while sc.next_record(input, &mut pos, &mut rec).is_some() {
+        for i in 0..rec.len() {
+            let want = rec.get(i).map(|b| std::str::from_utf8(b).ok());
+            assert_eq!(rec.text(i).map(Result::ok), want, "field {i}");
+        }
+        assert!(rec.text(rec.len()).is_none());
+    }
+}
+
 /// Scan `block` from `pos` with the scanner `sc`, appending to `out`.
 fn scan_into(sc: &mut Scanner, block: &[u8], mut pos: usize, out: &mut Recs) {
     let mut rec = Record::new();
@@ -238,6 +256,13 @@ proptest! {
             check_chunked(&input, delim, 7, &want);
         }
         check_streaming(&input, delim, 5, &want);
+        check_text(&input, delim);
+        // Not UTF-8 once a byte is cut out of a character.
+        if let Some(k) = input.iter().position(|&b| b == 0xA9) {
+            let mut broken = input.clone();
+            broken.remove(k);
+            check_text(&broken, delim);
+        }
     }
 
     #[test]

@@ -133,6 +133,8 @@ pub fn last_record_end(block: &[u8], in_quotes_at_start: bool) -> (Option<usize>
 #[derive(Debug, Clone, Default)]
 pub struct Record<'b> {
     block: &'b [u8],
+    /// The block as text, when it was checked whole (`set_text`).
+    text: Option<&'b str>,
     /// Start and end of each field: offsets in the block, or in `side` when the start
     /// has the `SIDE` bit.
     bounds: Vec<(usize, usize)>,
@@ -153,6 +155,7 @@ impl<'b> Record<'b> {
         self.side.clear();
         Record {
             block: &[],
+            text: None,
             bounds: self.bounds,
             side: self.side,
             start: 0,
@@ -178,6 +181,31 @@ impl<'b> Record<'b> {
             self.block.get(s..e)
         } else {
             self.side.get(s & !SIDE..e)
+        }
+    }
+
+    /// The block the records will be read from, checked as UTF-8 once (much faster
+    /// than checking each field): `text` reads its fields as slices of it.
+    pub fn set_text(&mut self, text: &'b str) {
+        self.text = Some(text);
+    }
+
+    /// Field `i` as text (`Err` when it is not UTF-8). A field of the block given to
+    /// `set_text` is sliced from it (its ends are next to ASCII bytes: always on
+    /// character boundaries); any other is checked alone.
+    #[inline]
+    pub fn text(&self, i: usize) -> Option<Result<&str, std::str::Utf8Error>> {
+        let &(s, e) = self.bounds.get(i)?;
+        if s & SIDE == 0 {
+            let whole = self.text.filter(|t| {
+                t.len() == self.block.len() && std::ptr::eq(t.as_ptr(), self.block.as_ptr())
+            });
+            if let Some(f) = whole.and_then(|t| t.get(s..e)) {
+                return Some(Ok(f));
+            }
+            self.block.get(s..e).map(std::str::from_utf8)
+        } else {
+            self.side.get(s & !SIDE..e).map(std::str::from_utf8)
         }
     }
 

@@ -1103,17 +1103,19 @@ fn csv_record(
             Getter::Absent => Ok(Cell::Absent),
             Getter::Const(v) => Ok(Cell::Str(Cow::Owned(v.clone()))),
             Getter::Cols(cols, _) => {
+                // The last field of a CRLF line carries the `\r`: dropped.
+                let field = |c: usize| match rec.text(c) {
+                    Some(Ok(s)) if c + 1 == ncols => Ok(s.strip_suffix('\r').unwrap_or(s)),
+                    Some(Ok(s)) => Ok(s),
+                    Some(Err(_)) => Err(c),
+                    None => Ok(""),
+                };
                 if cols.len() == 1 {
-                    let c = cols.first().copied().unwrap_or(0);
-                    let b = last_field(rec.get(c).unwrap_or(b""), c + 1 == ncols);
-                    std::str::from_utf8(b)
-                        .map(|s| Cell::Str(Cow::Borrowed(s)))
-                        .map_err(|_| c)
+                    field(cols.first().copied().unwrap_or(0)).map(|s| Cell::Str(Cow::Borrowed(s)))
                 } else {
                     let mut v = Vec::new();
                     for &c in cols {
-                        let b = last_field(rec.get(c).unwrap_or(b""), c + 1 == ncols);
-                        v.push(Cow::Borrowed(std::str::from_utf8(b).map_err(|_| c)?));
+                        v.push(Cow::Borrowed(field(c)?));
                     }
                     Ok(Cell::Many(v))
                 }
@@ -1155,15 +1157,6 @@ fn reject_line(
         });
     }
     fc.diags.push(d);
-}
-
-/// The last field of a CRLF line carries the `\r`: drop it.
-fn last_field(b: &[u8], is_last: bool) -> &[u8] {
-    if is_last {
-        b.strip_suffix(b"\r").unwrap_or(b)
-    } else {
-        b
-    }
 }
 
 fn reject_all(

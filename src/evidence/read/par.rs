@@ -182,6 +182,11 @@ fn work(
     sc.set_line(job.line0 + 1);
     let mut pos = 0usize;
     let mut rec = Record::new();
+    // Checked whole once; a block that is not UTF-8 is checked field by field, so that
+    // the fields at fault are named.
+    if let Ok(text) = std::str::from_utf8(&job.bytes) {
+        rec.set_text(text);
+    }
     let mut rows = 0u64;
     while let Some(line) = sc.next_record(&job.bytes, &mut pos, &mut rec) {
         let line = line + sc.blank_lines_before();
