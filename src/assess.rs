@@ -5,6 +5,7 @@
 //! Rejected records (with `--keep-going`) count as exceptions of every check whose
 //! population table they belong to: fail closed.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -15,7 +16,7 @@ use crate::diag::{Code, Diagnostic};
 use crate::evidence::read::Needs;
 use crate::evidence::tables::Kind;
 use crate::evidence::{Evidence, Input, Rejected};
-use crate::rules::{EvalCtx, Outcome, RelIndex, Verdict};
+use crate::rules::{EvalCtx, Outcome, RelIndex, Requirement, Verdict};
 use crate::time::Ts;
 
 /// The audit period: records whose period instant lies in `[start, end)`.
@@ -48,7 +49,7 @@ pub struct Scope {
 }
 
 /// One judged record, as reported (non-pass verdicts are kept).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct RecordResult {
     /// Record id.
     pub record_id: String,
@@ -64,8 +65,8 @@ pub struct RecordResult {
     pub verdict: Verdict,
     /// Counted as an exception?
     pub counts_as_exception: bool,
-    /// Why.
-    pub message: String,
+    /// Why (in words: `RecordResult::message`).
+    pub message: Message,
     /// Values used.
     pub values: Values,
     /// Deadline for pending and at-risk records.
@@ -74,6 +75,48 @@ pub struct RecordResult {
     pub raw_verdict: Option<Verdict>,
     /// The waiver that covers this exception (boxed: most records have none).
     pub waiver: Option<Box<crate::waivers::WaiverRef>>,
+}
+
+/// Why a record did not pass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message {
+    /// In words.
+    Text(String),
+    /// A requirement's, rendered from the record's values when written.
+    Requirement(Box<Requirement>),
+}
+
+impl RecordResult {
+    /// Why, in words.
+    pub fn message(&self) -> Cow<'_, str> {
+        match &self.message {
+            Message::Text(s) => Cow::Borrowed(s),
+            Message::Requirement(r) => Cow::Owned(r.render(
+                self.table,
+                self.values.iter().map(|(k, v)| -> (&str, &str) { (k, v) }),
+            )),
+        }
+    }
+}
+
+impl Serialize for RecordResult {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut m = s.serialize_struct("RecordResult", 12)?;
+        m.serialize_field("record_id", &self.record_id)?;
+        m.serialize_field("table", self.table)?;
+        m.serialize_field("file", &self.file)?;
+        m.serialize_field("line", &self.line)?;
+        m.serialize_field("pointer", &self.pointer)?;
+        m.serialize_field("verdict", &self.verdict)?;
+        m.serialize_field("counts_as_exception", &self.counts_as_exception)?;
+        m.serialize_field("message", &self.message())?;
+        m.serialize_field("values", &self.values)?;
+        m.serialize_field("due", &self.due)?;
+        m.serialize_field("raw_verdict", &self.raw_verdict)?;
+        m.serialize_field("waiver", &self.waiver)?;
+        m.end()
+    }
 }
 
 /// The values a verdict was reached on, by name: a map in JSON. A large run holds
@@ -867,7 +910,7 @@ fn finish_check(r: &mut CheckResult, c: &Check, ev: &Evidence) {
             pointer: rj.diagnostic.pointer.clone(),
             verdict: Verdict::NotEvaluable,
             counts_as_exception: true,
-            message: format!("record rejected: {}", rj.diagnostic.message),
+            message: Message::Text(format!("record rejected: {}", rj.diagnostic.message)),
             values: Values::default(),
             due: None,
             raw_verdict: None,
@@ -977,7 +1020,10 @@ fn tally(r: &mut CheckResult, c: &Check, ctx: &EvalCtx<'_>, o: Outcome, shared: 
         pointer,
         verdict: o.verdict,
         counts_as_exception: counts,
-        message: o.message,
+        message: match o.requirement {
+            Some(q) => Message::Requirement(q),
+            None => Message::Text(o.message),
+        },
         values: Values::sharing(o.values, &mut shared.names),
         due: o.due.map(|d| d.to_string()),
         raw_verdict: None,

@@ -395,7 +395,7 @@ fn judged_of(l: &Loaded, c: &Check, o: Outcome, via: Option<String>) -> Judged {
         verdict: o.verdict,
         counts_as_exception: counts,
         waiver,
-        message: o.message,
+        message: o.text(),
         values: o
             .values
             .into_iter()

@@ -49,13 +49,14 @@ pub fn render(a: &Assessment, gate: &Gate, lines: &Lines) -> String {
                             "{} at risk: due {}{left}. {}",
                             r.record_id,
                             r.due.as_deref().unwrap_or("?"),
-                            r.message
+                            r.message()
                         ),
                     )
                 }
-                _ if r.counts_as_exception => {
-                    (failing, format!("{} exception: {}", r.record_id, r.message))
-                }
+                _ if r.counts_as_exception => (
+                    failing,
+                    format!("{} exception: {}", r.record_id, r.message()),
+                ),
                 _ => continue,
             };
             let mut props = vec![format!("file={}", prop(&r.file))];

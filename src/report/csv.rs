@@ -33,6 +33,7 @@ pub fn render(a: &Assessment) -> Vec<u8> {
                 .map(|l| l.to_string())
                 .or_else(|| r.pointer.clone())
                 .unwrap_or_default();
+            let message = r.message();
             let row = [
                 c.id.as_str(),
                 r.record_id.as_str(),
@@ -46,7 +47,7 @@ pub fn render(a: &Assessment) -> Vec<u8> {
                     "false"
                 },
                 r.due.as_deref().unwrap_or(""),
-                r.message.as_str(),
+                &message,
                 r.raw_verdict.map(|v| v.as_str()).unwrap_or(""),
                 r.waiver.as_ref().map(|w| w.id.as_str()).unwrap_or(""),
                 r.waiver.as_ref().map(|w| w.response.as_str()).unwrap_or(""),

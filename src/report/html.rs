@@ -412,7 +412,7 @@ fn record_row(r: &RecordResult, control_waivers: &[(String, &WaiverRef)]) -> Exc
             .map(|v| verdict_label(v).0.to_string())
             .unwrap_or_default(),
         values: ordered_values(&r.values),
-        message: r.message.clone(),
+        message: r.message().into_owned(),
         has_response: !responses.is_empty(),
         source_html: breakable_path(&source_of(r)),
         response: if responses.is_empty() {
@@ -659,7 +659,7 @@ fn build(a: &Assessment, gate: &Gate) -> Page {
                 left: due_ts
                     .map(|d| time_left(d, a.as_of))
                     .unwrap_or_else(|| "(unknown)".into()),
-                message: r.message.clone(),
+                message: r.message().into_owned(),
             });
         }
     }

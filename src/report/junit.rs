@@ -66,7 +66,7 @@ fn record_line(r: &RecordResult, a: &Assessment) -> String {
         r.verdict.as_str(),
         r.record_id,
         where_is(r),
-        r.message
+        r.message()
     )
 }
 

@@ -136,7 +136,7 @@ pub fn render(a: &Assessment, gate: &Gate) -> Vec<u8> {
                 md(&c.id),
                 md(&r.record_id),
                 md(&source_of(r)),
-                md(&r.message)
+                md(&r.message())
             );
         }
         if listed.len() > MAX_LISTED {

@@ -675,10 +675,10 @@ impl<'a> Builder<'a> {
             }
         }
         let title = format!("{}: {} {}", c.id, r.table, r.record_id);
-        let description = if r.message.trim().is_empty() {
+        let description = if r.message().trim().is_empty() {
             format!("Exception noted on {} {}.", r.table, r.record_id)
         } else {
-            r.message.clone()
+            r.message().into_owned()
         };
         let v = obj(vec![
             ("uuid", json!(u)),
@@ -1237,7 +1237,7 @@ fn poam(a: &Assessment, rem: &Remediations) -> Doc {
                     "title",
                     json!(format!("{}: {} {}", c.id, r.table, r.record_id)),
                 ),
-                ("description", json!(r.message)),
+                ("description", json!(r.message())),
                 (
                     "statement",
                     json!(format!(
@@ -1281,7 +1281,7 @@ fn poam(a: &Assessment, rem: &Remediations) -> Doc {
                     "title",
                     json!(format!("{}: {} {}", c.title, r.table, r.record_id)),
                 ),
-                ("description", json!(r.message)),
+                ("description", json!(r.message())),
                 ("props", Value::Array(props(&p))),
                 ("origins", b.tool_origin()),
                 ("related-observations", json!([{ "observation-uuid": ou }])),

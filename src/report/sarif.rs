@@ -58,9 +58,11 @@ fn result(
     let text = match (r.verdict, &r.due, &left) {
         (Verdict::AtRisk, Some(d), Some(l)) => format!(
             "{} {}: at risk, due {d} ({l} left): {}",
-            c.id, r.record_id, r.message
+            c.id,
+            r.record_id,
+            r.message()
         ),
-        _ => format!("{} {}: {}", c.id, r.record_id, r.message),
+        _ => format!("{} {}: {}", c.id, r.record_id, r.message()),
     };
     let mut phys = json!({ "artifactLocation": { "uri": uri(&r.file) } });
     if let Some(l) = lines.line_of(r) {

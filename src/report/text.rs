@@ -111,7 +111,8 @@ pub fn render(a: &Assessment, gate: &Gate) -> String {
             let _ = writeln!(
                 s,
                 "      {mark:<13} {:<14} {loc}  {}",
-                r.record_id, r.message
+                r.record_id,
+                r.message()
             );
         }
         if c.records.len() > MAX_LISTED {

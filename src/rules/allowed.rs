@@ -135,6 +135,7 @@ impl Rule for Allowed {
             due: None,
             elapsed: None,
             subject: None,
+            requirement: None,
         });
     }
 }

@@ -303,6 +303,7 @@ impl Rule for Deadline {
             due: None,
             elapsed: None,
             subject: None,
+            requirement: None,
         };
         let Some(start) = t.get(row, self.start).time() else {
             o.message = format!("{start_name} is missing: the deadline cannot be computed");

@@ -3,8 +3,8 @@
 //! its own, so an exception names the finding, not the incident.
 
 use super::{
-    EvalCtx, Outcome, Rule, Step, Verdict, compile_path, cond_values, path_needs, path_text,
-    path_value_needs,
+    EvalCtx, Outcome, Requirement, Rule, Step, Verdict, compile_path, cond_values, path_needs,
+    path_text, path_value_needs,
 };
 use crate::catalog::filter::Cond;
 use crate::catalog::{CompileCtx, RawCheck};
@@ -18,7 +18,7 @@ use crate::evidence::tables::TableDef;
 pub struct EachLinked {
     path: Vec<Step>,
     require: Cond,
-    require_text: String,
+    require_text: std::sync::Arc<str>,
     text: String,
 }
 
@@ -46,7 +46,7 @@ impl EachLinked {
         let require = ctx.cond(req, last, "/require")?;
         Some(EachLinked {
             text: path_text(&path, rel),
-            require_text: super::cond_text(req),
+            require_text: super::cond_text(req).into(),
             path,
             require,
         })
@@ -104,11 +104,6 @@ impl Rule for EachLinked {
                 continue;
             }
             let values = cond_values(&self.require, lt, r);
-            let shown = values
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join(", ");
             out.push(Outcome {
                 table: leaf.name,
                 row: r,
@@ -117,21 +112,13 @@ impl Rule for EachLinked {
                 } else {
                     Verdict::Exception
                 },
-                message: if ok {
-                    format!(
-                        "meets {} ({shown}); via {} {}",
-                        self.require_text,
-                        t.def.name,
-                        t.id(row)
-                    )
-                } else {
-                    format!(
-                        "does not meet {} ({shown}); via {} {}",
-                        self.require_text,
-                        t.def.name,
-                        t.id(row)
-                    )
-                },
+                message: String::new(),
+                requirement: Some(Box::new(Requirement {
+                    met: ok,
+                    text: self.require_text.clone(),
+                    via: t.def.name,
+                    via_id: t.id(row).into(),
+                })),
                 values,
                 due: None,
                 elapsed: None,

@@ -121,6 +121,7 @@ impl Rule for Linked {
             due: None,
             elapsed: None,
             subject: None,
+            requirement: None,
         };
         if n >= self.min && !ctx.detail {
             out.push(o);

@@ -96,9 +96,73 @@ pub struct Outcome {
     /// For aggregate rules: what is judged when no single record is (e.g. a gap in
     /// on-call cover, or a missing attestation); `row` is then unused.
     pub subject: Option<String>,
+    /// When set, the message is this requirement's, rendered from the values
+    /// (`message` is then empty): see `Requirement`.
+    pub requirement: Option<Box<Requirement>>,
+}
+
+/// The message of an each-linked verdict, kept as its parts: `meets|does not meet
+/// REQUIREMENT (FIELD=VALUE, ...); via TABLE ID`. It repeats the record's values and
+/// the check's requirement, so a large run (tens of thousands of overdue findings)
+/// renders it only when it is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Requirement {
+    /// Was it met?
+    pub met: bool,
+    /// The requirement, in words (shared by the check's records).
+    pub text: std::sync::Arc<str>,
+    /// The table of the record it was reached from.
+    pub via: &'static str,
+    /// That record's id.
+    pub via_id: Box<str>,
+}
+
+impl Requirement {
+    /// The message, with the values of the record judged, a row of `table` (shown in
+    /// the order of the table's fields, whatever order they come in).
+    pub fn render<'a>(
+        &self,
+        table: &str,
+        values: impl Iterator<Item = (&'a str, &'a str)>,
+    ) -> String {
+        let mut values: Vec<(&str, &str)> = values.collect();
+        if let Some(def) = crate::evidence::tables::table(table) {
+            values.sort_by_key(|(k, _)| {
+                def.fields
+                    .iter()
+                    .position(|f| f.name == *k)
+                    .unwrap_or(usize::MAX)
+            });
+        }
+        let mut shown = String::new();
+        for (i, (k, v)) in values.into_iter().enumerate() {
+            if i > 0 {
+                shown.push_str(", ");
+            }
+            shown.push_str(k);
+            shown.push('=');
+            shown.push_str(v);
+        }
+        let verb = if self.met { "meets" } else { "does not meet" };
+        format!(
+            "{verb} {} ({shown}); via {} {}",
+            self.text, self.via, self.via_id
+        )
+    }
 }
 
 impl Outcome {
+    /// The message in words (a requirement's rendered from the values).
+    pub fn text(&self) -> String {
+        match &self.requirement {
+            Some(r) => r.render(
+                self.table,
+                self.values.iter().map(|(k, v)| (*k, v.as_str())),
+            ),
+            None => self.message.clone(),
+        }
+    }
+
     /// An outcome about a record.
     pub fn new(table: &'static str, row: u32, verdict: Verdict, message: String) -> Outcome {
         Outcome {
@@ -110,6 +174,7 @@ impl Outcome {
             due: None,
             elapsed: None,
             subject: None,
+            requirement: None,
         }
     }
 
@@ -746,4 +811,35 @@ pub fn cond_values(c: &Cond, t: &Table, row: u32) -> Vec<(&'static str, String)>
                 .map(|f| (f.name, t.get(row, i).display()))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Requirement;
+
+    #[test]
+    fn a_requirement_shows_values_in_the_order_of_the_table_fields() {
+        let mut r = Requirement {
+            met: false,
+            text: "(owner is set and due_at after as_of)".into(),
+            via: "incidents",
+            via_id: "INC-7".into(),
+        };
+        // In name order, as a record keeps them; findings has owner, due_at, status.
+        let values = [
+            ("due_at", "2025-01-02T00:00:00Z"),
+            ("owner", ""),
+            ("status", "open"),
+        ];
+        assert_eq!(
+            r.render("findings", values.into_iter()),
+            "does not meet (owner is set and due_at after as_of) \
+             (owner=, due_at=2025-01-02T00:00:00Z, status=open); via incidents INC-7"
+        );
+        r.met = true;
+        assert_eq!(
+            r.render("findings", [("owner", "ann")].into_iter()),
+            "meets (owner is set and due_at after as_of) (owner=ann); via incidents INC-7"
+        );
+    }
 }

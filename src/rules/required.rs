@@ -129,6 +129,7 @@ impl Rule for Required {
             due: None,
             elapsed: None,
             subject: None,
+            requirement: None,
         });
     }
 }

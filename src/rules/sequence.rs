@@ -184,6 +184,7 @@ impl Rule for Sequence {
             due: None,
             elapsed: None,
             subject: None,
+            requirement: None,
         });
     }
 }
