@@ -221,6 +221,29 @@ fn digits(b: &[u8], from: usize, n: usize) -> Option<u32> {
     Some(v)
 }
 
+/// Days in a month of the proleptic Gregorian calendar (`month` in 1..=12).
+fn days_in_month(year: u32, month: u32) -> u32 {
+    match month {
+        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => {
+            29
+        }
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days from 1970-01-01 to a valid date (H. Hinnant's `days_from_civil`).
+fn days_from_civil(year: u32, month: u32, day: u32) -> i64 {
+    let y = i64::from(year) - i64::from(month <= 2);
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// Hand-written RFC 3339 reader: this is the hottest path of a large export.
 fn parse_iso(s: &str) -> Result<Iso, TimeError> {
     let b = s.as_bytes();
@@ -231,10 +254,14 @@ fn parse_iso(s: &str) -> Result<Iso, TimeError> {
     }
     let month = digits(b, 5, 2).ok_or_else(err)?;
     let day = digits(b, 8, 2).ok_or_else(err)?;
-    let date = NaiveDate::from_ymd_opt(year as i32, month, day)
-        .ok_or_else(|| TimeError::Impossible(format!("`{s}`")))?;
+    let impossible = || TimeError::Impossible(format!("`{s}`"));
+    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+        return Err(impossible());
+    }
+    // Built only for a value without an offset (chrono resolves it in a zone).
+    let date = || NaiveDate::from_ymd_opt(year as i32, month, day).ok_or_else(impossible);
     if b.len() == 10 {
-        return Ok(Iso::Date(date));
+        return Ok(Iso::Date(date()?));
     }
     if !matches!(b.get(10), Some(b'T' | b't' | b' ')) {
         return Err(err());
@@ -277,11 +304,15 @@ fn parse_iso(s: &str) -> Result<Iso, TimeError> {
     } else {
         (second, nanos)
     };
-    let time = NaiveTime::from_hms_nano_opt(hour, minute, second, nanos)
-        .ok_or_else(|| TimeError::Impossible(format!("`{s}`")))?;
-    let ndt = NaiveDateTime::new(date, time);
+    if hour > 23 || minute > 59 || second > 59 {
+        return Err(impossible());
+    }
     let offset_secs: i64 = match b.get(i) {
-        None => return Ok(Iso::Naive(ndt)),
+        None => {
+            let time =
+                NaiveTime::from_hms_nano_opt(hour, minute, second, nanos).ok_or_else(impossible)?;
+            return Ok(Iso::Naive(NaiveDateTime::new(date()?, time)));
+        }
         Some(b'Z' | b'z') if i + 1 == b.len() => 0,
         Some(&sign @ (b'+' | b'-')) => {
             let oh = digits(b, i + 1, 2).ok_or_else(err)?;
@@ -298,10 +329,12 @@ fn parse_iso(s: &str) -> Result<Iso, TimeError> {
         }
         Some(_) => return Err(err()),
     };
-    let utc_secs = ndt.and_utc().timestamp() - offset_secs;
+    let utc_secs = days_from_civil(year, month, day) * 86_400
+        + i64::from(hour * 3600 + minute * 60 + second)
+        - offset_secs;
     // In i128: the first second of the range (1677-09-21T00:12:43Z) overflows i64
     // before its nanoseconds are added back.
-    let total = i128::from(utc_secs) * i128::from(NANOS_PER_SEC) + i128::from(ndt.nanosecond());
+    let total = i128::from(utc_secs) * i128::from(NANOS_PER_SEC) + i128::from(nanos);
     let total = i64::try_from(total).map_err(|_| TimeError::OutOfRange)?;
     Ok(Iso::Full(Ts(total)))
 }

@@ -127,6 +127,31 @@ proptest! {
         prop_assert_eq!(parse_ts(&Ts(t).to_string(), &TsFormat::default()), Ok(Ts(t)));
     }
 
+    /// Any date and time of four-digit years, valid or not, reads as chrono says: the
+    /// same instant, or an impossible date or time.
+    #[test]
+    fn any_date_and_time_agrees_with_chrono(
+        y in 0u32..=9999, mo in 0u32..=13, d in 0u32..=32,
+        h in 0u32..=24, mi in 0u32..=60, sec in 0u32..=60, off in offset(),
+    ) {
+        let sign = if off < 0 { '-' } else { '+' };
+        let s = format!(
+            "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{sec:02}.5{sign}{:02}:{:02}",
+            off.abs() / 60,
+            off.abs() % 60
+        );
+        let leap = sec == 60;
+        let want = chrono::NaiveDate::from_ymd_opt(y as i32, mo, d)
+            .and_then(|dt| dt.and_hms_nano_opt(h, mi, if leap { 59 } else { sec }, if leap { 999_999_999 } else { 500_000_000 }))
+            .map(|dt| dt.and_utc().timestamp_nanos_opt().map(|n| n - off * 60 * NS));
+        match (parse_ts(&s, &TsFormat::default()), want) {
+            (Ok(t), Some(Some(n))) => prop_assert_eq!(t, Ts(n), "{}", s),
+            (Err(TimeError::Impossible(_)), None) => {}
+            (Err(TimeError::OutOfRange), Some(None)) => {}
+            (got, want) => prop_assert!(false, "{}: {:?}, chrono {:?}", s, got, want),
+        }
+    }
+
     /// `within: 72h` on instants: on time iff end <= start + 72 h, to the nanosecond.
     #[test]
     fn exact_spans_are_elapsed_nanoseconds(
