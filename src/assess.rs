@@ -59,8 +59,6 @@ pub struct RecordResult {
     pub file: Arc<str>,
     /// Source line.
     pub line: Option<u64>,
-    /// JSON pointer in the source.
-    pub pointer: Option<String>,
     /// Verdict.
     pub verdict: Verdict,
     /// Counted as an exception?
@@ -69,12 +67,34 @@ pub struct RecordResult {
     pub message: Message,
     /// Values used.
     pub values: Values,
-    /// Deadline for pending and at-risk records.
-    pub due: Option<String>,
+    /// The JSON pointer in the source and the deadline (pending and at-risk records),
+    /// which most records have not: boxed together (`pointer`, `due`).
+    pub more: Option<Box<More>>,
     /// The verdict before a waiver applied (`verdict` is then `waived`).
     pub raw_verdict: Option<Verdict>,
     /// The waiver that covers this exception (boxed: most records have none).
     pub waiver: Option<Box<crate::waivers::WaiverRef>>,
+}
+
+/// What few records have: a JSON pointer, a deadline.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct More {
+    /// JSON pointer in the source.
+    pub pointer: Option<Box<str>>,
+    /// Deadline for pending and at-risk records.
+    pub due: Option<Box<str>>,
+}
+
+impl More {
+    /// `None` when there is neither.
+    pub fn boxed(pointer: Option<String>, due: Option<String>) -> Option<Box<More>> {
+        (pointer.is_some() || due.is_some()).then(|| {
+            Box::new(More {
+                pointer: pointer.map(String::into_boxed_str),
+                due: due.map(String::into_boxed_str),
+            })
+        })
+    }
 }
 
 /// Why a record did not pass.
@@ -87,6 +107,16 @@ pub enum Message {
 }
 
 impl RecordResult {
+    /// JSON pointer in the source.
+    pub fn pointer(&self) -> Option<&str> {
+        self.more.as_ref().and_then(|m| m.pointer.as_deref())
+    }
+
+    /// Deadline for pending and at-risk records.
+    pub fn due(&self) -> Option<&str> {
+        self.more.as_ref().and_then(|m| m.due.as_deref())
+    }
+
     /// Why, in words.
     pub fn message(&self) -> Cow<'_, str> {
         match &self.message {
@@ -107,12 +137,12 @@ impl Serialize for RecordResult {
         m.serialize_field("table", self.table)?;
         m.serialize_field("file", &self.file)?;
         m.serialize_field("line", &self.line)?;
-        m.serialize_field("pointer", &self.pointer)?;
+        m.serialize_field("pointer", &self.pointer())?;
         m.serialize_field("verdict", &self.verdict)?;
         m.serialize_field("counts_as_exception", &self.counts_as_exception)?;
         m.serialize_field("message", &self.message())?;
         m.serialize_field("values", &self.values)?;
-        m.serialize_field("due", &self.due)?;
+        m.serialize_field("due", &self.due())?;
         m.serialize_field("raw_verdict", &self.raw_verdict)?;
         m.serialize_field("waiver", &self.waiver)?;
         m.end()
@@ -907,22 +937,21 @@ fn finish_check(r: &mut CheckResult, c: &Check, ev: &Evidence) {
             table: rj.table,
             file: Arc::from(rj.diagnostic.file.as_str()),
             line: rj.diagnostic.line,
-            pointer: rj.diagnostic.pointer.clone(),
+            more: More::boxed(rj.diagnostic.pointer.clone(), None),
             verdict: Verdict::NotEvaluable,
             counts_as_exception: true,
             message: Message::Text(format!("record rejected: {}", rj.diagnostic.message)),
             values: Values::default(),
-            due: None,
             raw_verdict: None,
             waiver: None,
         });
     }
     r.records.sort_by(|a, b| {
-        (&a.record_id, &a.file, a.line, &a.pointer).cmp(&(
+        (&a.record_id, &a.file, a.line, a.pointer()).cmp(&(
             &b.record_id,
             &b.file,
             b.line,
-            &b.pointer,
+            b.pointer(),
         ))
     });
 }
@@ -1017,7 +1046,7 @@ fn tally(r: &mut CheckResult, c: &Check, ctx: &EvalCtx<'_>, o: Outcome, shared: 
         table: o.table,
         file,
         line,
-        pointer,
+        more: More::boxed(pointer, o.due.map(|d| d.to_string())),
         verdict: o.verdict,
         counts_as_exception: counts,
         message: match o.requirement {
@@ -1025,7 +1054,6 @@ fn tally(r: &mut CheckResult, c: &Check, ctx: &EvalCtx<'_>, o: Outcome, shared: 
             None => Message::Text(o.message),
         },
         values: Values::sharing(o.values, &mut shared.names),
-        due: o.due.map(|d| d.to_string()),
         raw_verdict: None,
         waiver: None,
     });

@@ -48,7 +48,7 @@ pub fn render(a: &Assessment, gate: &Gate, lines: &Lines) -> String {
                         format!(
                             "{} at risk: due {}{left}. {}",
                             r.record_id,
-                            r.due.as_deref().unwrap_or("?"),
+                            r.due().unwrap_or("?"),
                             r.message()
                         ),
                     )

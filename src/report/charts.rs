@@ -366,7 +366,7 @@ pub fn exception_instant(r: &RecordResult) -> Option<Ts> {
         .iter()
         .filter_map(|(_, v)| crate::parse_instant(v).ok())
         .min()
-        .or_else(|| r.due.as_deref().and_then(|d| crate::parse_instant(d).ok()))
+        .or_else(|| r.due().and_then(|d| crate::parse_instant(d).ok()))
 }
 
 /// (year, month) of an instant, in UTC.

@@ -31,7 +31,7 @@ pub fn render(a: &Assessment) -> Vec<u8> {
             let line = r
                 .line
                 .map(|l| l.to_string())
-                .or_else(|| r.pointer.clone())
+                .or_else(|| r.pointer().map(str::to_string))
                 .unwrap_or_default();
             let message = r.message();
             let row = [
@@ -46,7 +46,7 @@ pub fn render(a: &Assessment) -> Vec<u8> {
                 } else {
                     "false"
                 },
-                r.due.as_deref().unwrap_or(""),
+                r.due().unwrap_or(""),
                 &message,
                 r.raw_verdict.map(|v| v.as_str()).unwrap_or(""),
                 r.waiver.as_ref().map(|w| w.id.as_str()).unwrap_or(""),

@@ -252,7 +252,7 @@ pub fn period_text(a: &Assessment) -> (String, String) {
 
 /// `file:line`, `file#/pointer`, or the file alone.
 pub fn source_of(r: &RecordResult) -> String {
-    match (r.line, &r.pointer) {
+    match (r.line, &r.pointer()) {
         (Some(l), _) if l > 0 => format!("{}:{l}", r.file),
         (_, Some(p)) => format!("{}#{p}", r.file),
         _ => r.file.to_string(),
@@ -648,14 +648,14 @@ fn build(a: &Assessment, gate: &Gate) -> Page {
     for c in &a.checks {
         for r in c.records.iter().filter(|r| super::is_pending(r.verdict)) {
             let (status, status_class) = verdict_label(r.verdict);
-            let due_ts = r.due.as_deref().and_then(|d| crate::parse_instant(d).ok());
+            let due_ts = r.due().and_then(|d| crate::parse_instant(d).ok());
             pending.push(PendingView {
                 check_id: c.id.clone(),
                 record_id: r.record_id.clone(),
                 source_html: breakable_path(&source_of(r)),
                 status,
                 status_class,
-                due: r.due.clone().unwrap_or_else(|| "(no due date)".into()),
+                due: r.due().unwrap_or("(no due date)").to_string(),
                 left: due_ts
                     .map(|d| time_left(d, a.as_of))
                     .unwrap_or_else(|| "(unknown)".into()),

@@ -17,11 +17,11 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// thousand of them), and the bytes equal those of a sorted JSON map.
 #[derive(Serialize)]
 struct Rec<'a> {
-    due: &'a Option<String>,
+    due: Option<&'a str>,
     file: &'a str,
     line: Option<u64>,
     message: std::borrow::Cow<'a, str>,
-    pointer: &'a Option<String>,
+    pointer: Option<&'a str>,
     raw_verdict: Option<Verdict>,
     record_id: &'a str,
     table: &'a str,
@@ -35,18 +35,17 @@ struct Rec<'a> {
 impl<'a> Rec<'a> {
     fn new(a: &Assessment, r: &'a RecordResult) -> Rec<'a> {
         Rec {
-            due: &r.due,
+            due: r.due(),
             file: &r.file,
             line: r.line,
             message: r.message(),
-            pointer: &r.pointer,
+            pointer: r.pointer(),
             raw_verdict: r.raw_verdict,
             record_id: &r.record_id,
             table: r.table,
             time_left_seconds: is_pending(r.verdict)
                 .then(|| {
-                    r.due
-                        .as_deref()
+                    r.due()
                         .and_then(|d| crate::parse_instant(d).ok())
                         .map(|d| (d.0 - a.as_of.0) / 1_000_000_000)
                 })

@@ -37,7 +37,7 @@ pub fn esc(s: &str) -> String {
 
 /// `file:line`, `file (at /pointer)` or the file alone.
 pub fn where_is(r: &RecordResult) -> String {
-    match (r.line, &r.pointer) {
+    match (r.line, &r.pointer()) {
         (Some(l), _) => format!("{}:{l}", r.file),
         (None, Some(p)) => format!("{} (at {p})", r.file),
         (None, None) => r.file.to_string(),
@@ -46,13 +46,13 @@ pub fn where_is(r: &RecordResult) -> String {
 
 /// Time left until a record's due date at as-of, in words (`10 h 00 min left`).
 pub fn time_left(r: &RecordResult, a: &Assessment) -> Option<String> {
-    let due = crate::parse_instant(r.due.as_deref()?).ok()?;
+    let due = crate::parse_instant(r.due()?).ok()?;
     Some(super::html::time_left(due, a.as_of))
 }
 
 /// One line per record: verdict, id, location, message (and due date when pending).
 fn record_line(r: &RecordResult, a: &Assessment) -> String {
-    let due = match (is_pending(r.verdict), &r.due) {
+    let due = match (is_pending(r.verdict), &r.due()) {
         (true, Some(d)) => format!(
             " [due {d}, {}]",
             time_left(r, a)

@@ -36,7 +36,7 @@ impl Lines {
         if r.line.is_some() {
             return r.line;
         }
-        let p = r.pointer.as_deref()?;
+        let p = r.pointer()?;
         let (prefix, idx) = p.rsplit_once('/')?;
         let (records, lines) = self.by_file.get(&*r.file)?;
         if prefix != records {

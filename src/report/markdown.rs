@@ -159,7 +159,7 @@ pub fn render(a: &Assessment, gate: &Gate) -> Vec<u8> {
         })
         .collect();
     open.sort_by(|x, y| {
-        (&x.1.due, &x.0.id, &x.1.record_id).cmp(&(&y.1.due, &y.0.id, &y.1.record_id))
+        (&x.1.due(), &x.0.id, &x.1.record_id).cmp(&(&y.1.due(), &y.0.id, &y.1.record_id))
     });
     if !open.is_empty() {
         let _ = writeln!(s, "### Pending and at risk\n");
@@ -169,15 +169,14 @@ pub fn render(a: &Assessment, gate: &Gate) -> Vec<u8> {
         );
         for (c, r) in open.iter().take(MAX_LISTED) {
             let left = r
-                .due
-                .as_deref()
+                .due()
                 .and_then(|d| crate::parse_instant(d).ok())
                 .map(|d| time_left(d, a.as_of))
                 .unwrap_or_default();
             let _ = writeln!(
                 s,
                 "| {} | {} | {} | {} | {} | {} |",
-                md(r.due.as_deref().unwrap_or("")),
+                md(r.due().unwrap_or("")),
                 md(&left),
                 r.verdict.as_str(),
                 md(&c.id),

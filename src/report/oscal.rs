@@ -639,7 +639,7 @@ impl<'a> Builder<'a> {
     /// The observation of one exception (or waived exception) record.
     fn record_observation(&mut self, c: &CheckResult, r: &RecordResult) -> (String, Value) {
         let line_s = r.line.map(|l| l.to_string()).unwrap_or_default();
-        let ptr = r.pointer.clone().unwrap_or_default();
+        let ptr = r.pointer().unwrap_or_default();
         let u = self.ids.get(&[
             "observation",
             &self.as_of,
@@ -649,7 +649,7 @@ impl<'a> Builder<'a> {
             &r.record_id,
             &r.file,
             &line_s,
-            &ptr,
+            ptr,
         ]);
         let ru = self.record_resource(r);
         let mut p = vec![
@@ -665,8 +665,8 @@ impl<'a> Builder<'a> {
             p.push(("waiver-id", w.id.clone()));
             p.push(("waiver-expires", w.expires_at.clone()));
         }
-        if let Some(d) = &r.due {
-            p.push(("due", d.clone()));
+        if let Some(d) = &r.due() {
+            p.push(("due", d.to_string()));
         }
         let mut ps = props(&p);
         for (k, v) in r.values.iter() {
@@ -737,7 +737,7 @@ const BACK_MATTER_DEPTH: usize = 4;
 /// records.
 fn evidence_href(r: &RecordResult) -> String {
     let mut h = uri_path(&r.file);
-    if let Some(p) = &r.pointer {
+    if let Some(p) = &r.pointer() {
         h.push('#');
         h.push_str(&uri_path(p));
     }
@@ -745,7 +745,7 @@ fn evidence_href(r: &RecordResult) -> String {
 }
 
 fn evidence(r: &RecordResult) -> Value {
-    let at = match (r.line, &r.pointer) {
+    let at = match (r.line, &r.pointer()) {
         (Some(l), _) => format!(", line {l}"),
         (None, Some(p)) => format!(", JSON pointer {p}"),
         _ => String::new(),
@@ -754,8 +754,8 @@ fn evidence(r: &RecordResult) -> Value {
     if let Some(l) = r.line {
         p.push(("line", l.to_string()));
     }
-    if let Some(ptr) = &r.pointer {
-        p.push(("pointer", ptr.clone()));
+    if let Some(ptr) = &r.pointer() {
+        p.push(("pointer", ptr.to_string()));
     }
     if r.file.is_empty() {
         return obj(vec![
@@ -1172,7 +1172,7 @@ fn poam(a: &Assessment, rem: &Remediations) -> Doc {
                     .values
                     .get("deadline")
                     .map(str::to_string)
-                    .or_else(|| r.due.clone())
+                    .or_else(|| r.due().map(str::to_string))
                 {
                     Some(d) => (Some(d), "check deadline"),
                     None => (None, "none"),

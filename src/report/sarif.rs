@@ -55,7 +55,7 @@ fn result(
     lines: &Lines,
 ) -> Value {
     let left = super::junit::time_left(r, a);
-    let text = match (r.verdict, &r.due, &left) {
+    let text = match (r.verdict, &r.due(), &left) {
         (Verdict::AtRisk, Some(d), Some(l)) => format!(
             "{} {}: at risk, due {d} ({l} left): {}",
             c.id,
@@ -75,8 +75,7 @@ fn result(
         "kind": "object",
     }]);
     let time_left_seconds = r
-        .due
-        .as_deref()
+        .due()
         .and_then(|d| crate::parse_instant(d).ok())
         .map(|d| (d.0 - a.as_of.0) / 1_000_000_000);
     let mut v = json!({
@@ -90,8 +89,8 @@ fn result(
             "record_id": r.record_id,
             "table": r.table,
             "verdict": r.verdict,
-            "pointer": r.pointer,
-            "due": r.due,
+            "pointer": r.pointer(),
+            "due": r.due(),
             "time_left_seconds": time_left_seconds,
             "raw_verdict": r.raw_verdict,
         },
