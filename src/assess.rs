@@ -100,8 +100,8 @@ impl More {
 /// Why a record did not pass.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Message {
-    /// In words.
-    Text(String),
+    /// In words (shared by the records of a check with the same message).
+    Text(Arc<str>),
     /// A requirement's, rendered from the record's values when written.
     Requirement(Box<Requirement>),
 }
@@ -940,7 +940,7 @@ fn finish_check(r: &mut CheckResult, c: &Check, ev: &Evidence) {
             more: More::boxed(rj.diagnostic.pointer.clone(), None),
             verdict: Verdict::NotEvaluable,
             counts_as_exception: true,
-            message: Message::Text(format!("record rejected: {}", rj.diagnostic.message)),
+            message: Message::Text(format!("record rejected: {}", rj.diagnostic.message).into()),
             values: Values::default(),
             raw_verdict: None,
             waiver: None,
@@ -962,9 +962,28 @@ fn finish_check(r: &mut CheckResult, c: &Check, ev: &Evidence) {
 struct Shared {
     paths: Vec<Option<Arc<str>>>,
     names: Option<Arc<[&'static str]>>,
+    /// The last few messages kept (many checks give thousands of records one of a
+    /// few messages, e.g. `expected at least 1 postmortems ...; 0 of 1 ...`).
+    messages: Vec<Arc<str>>,
 }
 
 impl Shared {
+    /// The message, shared with a record kept before when it is the same.
+    fn message(&mut self, m: String) -> Arc<str> {
+        const KEPT: usize = 8;
+        if let Some(i) = self.messages.iter().position(|x| **x == *m) {
+            let hit = self.messages.remove(i);
+            self.messages.push(hit.clone());
+            return hit;
+        }
+        let new: Arc<str> = m.into();
+        if self.messages.len() == KEPT {
+            self.messages.remove(0);
+        }
+        self.messages.push(new.clone());
+        new
+    }
+
     /// The shared path of input `file`, as shown (`Evidence::position`).
     fn path(&mut self, file: u32, shown: String) -> Arc<str> {
         let i = file as usize;
@@ -1051,7 +1070,7 @@ fn tally(r: &mut CheckResult, c: &Check, ctx: &EvalCtx<'_>, o: Outcome, shared: 
         counts_as_exception: counts,
         message: match o.requirement {
             Some(q) => Message::Requirement(q),
-            None => Message::Text(o.message),
+            None => Message::Text(shared.message(o.message)),
         },
         values: Values::sharing(o.values, &mut shared.names),
         raw_verdict: None,
@@ -1182,6 +1201,31 @@ mod tests {
             serde_json::to_string(&v).unwrap_or_default(),
             r#"{"audience":"customers","end":"2","start":"3"}"#
         );
+    }
+
+    #[test]
+    fn a_repeated_message_is_shared_among_the_last_eight() {
+        let mut sh = super::Shared::default();
+        let a = sh.message("0 of 1 qualify".into());
+        let b = sh.message("0 of 2 qualify".into());
+        assert!(std::sync::Arc::ptr_eq(
+            &a,
+            &sh.message("0 of 1 qualify".into())
+        ));
+        assert!(!std::sync::Arc::ptr_eq(&a, &b));
+        for i in 0..7 {
+            sh.message(format!("other {i}"));
+        }
+        // "0 of 1" was used more recently than "0 of 2": only the latter was dropped.
+        assert!(std::sync::Arc::ptr_eq(
+            &a,
+            &sh.message("0 of 1 qualify".into())
+        ));
+        assert!(!std::sync::Arc::ptr_eq(
+            &b,
+            &sh.message("0 of 2 qualify".into())
+        ));
+        assert_eq!(&*b, "0 of 2 qualify");
     }
 
     #[test]
