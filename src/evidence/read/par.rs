@@ -558,20 +558,21 @@ pub(super) fn read_csv_parallel(
                 file_idx,
                 &mut BTreeMap::new(),
             );
-            // Room in the id index for the rows the file's size promises at the first
-            // block's density (capped: a sparse first block must not reserve much).
+            // Room in the id index, id text and lines for the rows the file's size
+            // promises at the first block's density (capped: a dense first block
+            // must not reserve much).
             if let Some(b) = binds.first()
                 && let Some(t) = ev.tables.get_mut(b.def.name)
             {
-                let scale = |n: u64| {
+                let scale = |n: u64, cap: u64| {
                     let est = n.saturating_mul(size) / head_len.max(1);
-                    est.saturating_add(est / 16).min(1 << 24) as usize
+                    est.saturating_add(est / 16).min(cap) as usize
                 };
                 let id_bytes = first
                     .ev
                     .table(b.def.name)
                     .map_or(0, crate::evidence::Table::id_bytes);
-                t.reserve_ids(scale(first.rows), scale(id_bytes as u64));
+                t.reserve_ids(scale(first.rows, 1 << 24), scale(id_bytes as u64, 1 << 28));
             }
             pending.insert(0, first);
             let mut want = 0u64;
