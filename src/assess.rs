@@ -214,7 +214,7 @@ impl Values {
             let mut shift = 0;
             while let Some((&b, tail)) = rest.split_first() {
                 rest = tail;
-                n |= usize::from(b & 0x7f) << shift;
+                n |= usize::from(b & 0x7f).checked_shl(shift).unwrap_or(0);
                 shift += 7;
                 if b & 0x80 == 0 {
                     break;
