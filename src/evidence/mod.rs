@@ -725,13 +725,16 @@ impl Table {
             .copied()
     }
 
-    /// Make room for `n` more rows' ids (`bytes` of text) and lines, and in the id
-    /// index (a large file's row count, estimated from its first block), so that they
-    /// rarely grow: growing copies them (doubling their room) and hashes every id again.
+    /// Make room for `n` more rows' ids (`bytes` of text), lines and flags, and in the
+    /// id index (a large file's row count, estimated from its first block), so that
+    /// they rarely grow: growing copies them (doubling their room) and hashes every id
+    /// again.
     pub(crate) fn reserve_ids(&mut self, n: usize, bytes: usize) {
         self.ids.buf.reserve(bytes);
         self.ids.ends.reserve(n);
         self.locs.lines.reserve(n);
+        self.dead.reserve(n);
+        self.in_period.reserve(n);
         if self.index {
             let ids = &self.ids;
             self.by_id
