@@ -675,10 +675,11 @@ impl<'a> Builder<'a> {
             }
         }
         let title = format!("{}: {} {}", c.id, r.table, r.record_id);
-        let description = if r.message().trim().is_empty() {
+        let message = r.message();
+        let description = if message.trim().is_empty() {
             format!("Exception noted on {} {}.", r.table, r.record_id)
         } else {
-            r.message().into_owned()
+            message.into_owned()
         };
         let v = obj(vec![
             ("uuid", json!(u)),
