@@ -197,7 +197,7 @@ impl Deadline {
                 let rows = ctx.follow(t, row, path);
                 let last = path.last()?;
                 let rt = ctx.table(last.table.name)?;
-                let times = rows.iter().filter_map(|(_, r)| rt.get(*r, *field).time());
+                let times = rows.iter().filter_map(|&r| rt.get(r, *field).time());
                 match pick {
                     Pick::Earliest => times.min(),
                     Pick::Latest => times.max(),

@@ -97,7 +97,7 @@ impl Rule for EachLinked {
         let Some(lt) = ctx.table(leaf.name) else {
             return;
         };
-        for (_, r) in ctx.follow(t, row, &self.path) {
+        for r in ctx.follow(t, row, &self.path) {
             let ok = self.require.eval(lt, r, ctx.as_of);
             if ok && !ctx.detail {
                 out.push(Outcome::new(leaf.name, r, Verdict::Pass, String::new()));

@@ -112,6 +112,11 @@ impl Rule for Linked {
     fn evaluate(&self, ctx: &EvalCtx<'_>, t: &Table, row: u32, out: &mut Vec<Outcome>) {
         let found = ctx.follow(t, row, &self.path);
         let n = found.len() as u32;
+        if n >= self.min && !ctx.detail {
+            // A pass keeps no values (`tally`): none are built.
+            out.push(Outcome::new(t.def.name, row, Verdict::Pass, String::new()));
+            return;
+        }
         let mut o = Outcome {
             table: t.def.name,
             row,
@@ -123,15 +128,11 @@ impl Rule for Linked {
             subject: None,
             requirement: None,
         };
-        if n >= self.min && !ctx.detail {
-            out.push(o);
-            return;
-        }
         if n >= self.min {
             let ids: Vec<String> = found
                 .iter()
                 .take(5)
-                .filter_map(|(tn, r)| ctx.table(tn).map(|x| x.id(*r).to_string()))
+                .filter_map(|&r| Some(ctx.table(self.path.last()?.table.name)?.id(r).to_string()))
                 .collect();
             o.message = format!("found {}: {}", self.text, ids.join(", "));
             out.push(o);

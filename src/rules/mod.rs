@@ -443,34 +443,50 @@ impl EvalCtx<'_> {
             .or_else(|| self.ev.table(name))
     }
 
-    /// Rows reached from a record through a path, filtered at each step, deduplicated.
-    pub fn follow(&self, from: &Table, row: u32, path: &[Step]) -> Vec<(&'static str, u32)> {
-        let mut frontier: Vec<(&'static str, u32)> = vec![(from.def.name, row)];
+    /// Rows reached from a record through a path, filtered at each step, deduplicated,
+    /// in row order: rows of the path's last table (of `from` for an empty path).
+    pub fn follow(&self, from: &Table, row: u32, path: &[Step]) -> Vec<u32> {
+        // (No allocation until a row is reached: most records reach none or one.)
+        let mut frontier: Vec<u32> = Vec::new();
+        let mut next: Vec<u32> = Vec::new();
         let mut parent = from;
-        for step in path {
+        for (i, step) in path.iter().enumerate() {
             let Some(t) = self.table(step.table.name) else {
-                return vec![];
+                return Vec::new();
             };
             let rel = match self.local {
                 Some((_, r)) if r.has(step) => r,
                 _ => self.rel,
             };
-            let mut next = Vec::new();
-            for (_, r) in &frontier {
-                rel.each_child(step, parent, *r, t, |c| {
+            next.clear();
+            let mut visit = |r: u32| {
+                rel.each_child(step, parent, r, t, |c| {
                     if step
                         .filter
                         .as_ref()
                         .is_none_or(|f| f.eval(t, c, self.as_of))
                     {
-                        next.push((step.table.name, c));
+                        next.push(c);
                     }
-                });
+                })
+            };
+            if i == 0 {
+                visit(row);
+            } else {
+                frontier.iter().for_each(|&r| visit(r));
+            }
+            if !next.is_sorted_by(|a, b| a < b) {
+                next.sort_unstable();
+                next.dedup();
+            }
+            std::mem::swap(&mut frontier, &mut next);
+            if frontier.is_empty() {
+                return frontier;
             }
             parent = t;
-            next.sort_unstable();
-            next.dedup();
-            frontier = next;
+        }
+        if path.is_empty() {
+            frontier.push(row);
         }
         frontier
     }
