@@ -185,7 +185,13 @@ pub struct TsFormat {
 /// `fmt.zone`; date-only values use `fmt.dates`. With `fmt.pattern` set, the pattern
 /// is used instead (chrono strftime syntax).
 pub fn parse_ts(s: &str, fmt: &TsFormat) -> Result<Ts, TimeError> {
-    let s = s.trim();
+    // (A value that starts and ends with a visible ASCII character has nothing to trim.)
+    let solid = |c: Option<&u8>| c.is_some_and(u8::is_ascii_graphic);
+    let s = if solid(s.as_bytes().first()) && solid(s.as_bytes().last()) {
+        s
+    } else {
+        s.trim()
+    };
     if let Some(p) = &fmt.pattern {
         return parse_with_pattern(s, p, fmt);
     }
@@ -233,20 +239,90 @@ fn days_in_month(year: u32, month: u32) -> u32 {
     }
 }
 
-/// Days from 1970-01-01 to a valid date (H. Hinnant's `days_from_civil`).
+/// Days from 1970-01-01 to a valid date (H. Hinnant's `days_from_civil`, with the
+/// years moved on by 4800, twelve 400-year eras, so that every quantity is a positive
+/// `u32`: divisions by constants are then multiplications).
 fn days_from_civil(year: u32, month: u32, day: u32) -> i64 {
-    let y = i64::from(year) - i64::from(month <= 2);
-    let era = y.div_euclid(400);
+    let y = year + 4800 - u32::from(month <= 2);
+    let era = y / 400;
     let yoe = y - era * 400;
-    let m = i64::from(month);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let mp = if month > 2 { month - 3 } else { month + 9 };
+    let doy = (153 * mp + 2) / 5 + day - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    i64::from(era * 146_097 + doe) - 719_468 - 12 * 146_097
+}
+
+/// The usual layout, `YYYY-MM-DDTHH:MM:SS`, an optional fraction of one to nine digits
+/// and `Z` or `+HH:MM`/`-HH:MM`, as an instant; `None` for anything else (leap seconds,
+/// other layouts, errors, the edges of the range), which `parse_iso` then reads.
+#[inline]
+fn parse_usual(b: &[u8]) -> Option<Ts> {
+    let p: &[u8; 19] = b.get(..19)?.try_into().ok()?;
+    if p[4] != b'-' || p[7] != b'-' || p[10] != b'T' || p[13] != b':' || p[16] != b':' {
+        return None;
+    }
+    let d = |i: usize| u32::from(p[i].wrapping_sub(b'0'));
+    let two = |i: usize| d(i) * 10 + d(i + 1);
+    let all_digits = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
+        .iter()
+        .all(|&i| d(i) <= 9);
+    if !all_digits {
+        return None;
+    }
+    let (year, month, day) = (two(0) * 100 + two(2), two(5), two(8));
+    let (hour, minute, second) = (two(11), two(14), two(17));
+    if !(1..=12).contains(&month)
+        || day == 0
+        || day > days_in_month(year, month)
+        || hour > 23
+        || minute > 59
+        || second > 59
+    {
+        return None;
+    }
+    let mut rest = b.get(19..)?;
+    let mut nanos = 0u32;
+    if let Some((b'.', frac)) = rest.split_first() {
+        let n = frac.iter().take_while(|c| c.is_ascii_digit()).count();
+        if n == 0 || n > 9 {
+            return None;
+        }
+        for &c in frac.get(..n)? {
+            nanos = nanos * 10 + u32::from(c - b'0');
+        }
+        nanos *= 10u32.pow(9 - n as u32);
+        rest = frac.get(n..)?;
+    }
+    let offset: i64 = match *rest {
+        [b'Z'] => 0,
+        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
+            let dd = |c: u8| u32::from(c.wrapping_sub(b'0'));
+            if [h1, h2, m1, m2].iter().any(|&c| dd(c) > 9) {
+                return None;
+            }
+            let (oh, om) = (dd(h1) * 10 + dd(h2), dd(m1) * 10 + dd(m2));
+            if oh > 23 || om > 59 {
+                return None;
+            }
+            let v = i64::from(oh * 3600 + om * 60);
+            if sign == b'-' { -v } else { v }
+        }
+        _ => return None,
+    };
+    let secs = days_from_civil(year, month, day) * 86_400
+        + i64::from(hour * 3600 + minute * 60 + second)
+        - offset;
+    secs.checked_mul(NANOS_PER_SEC)?
+        .checked_add(i64::from(nanos))
+        .map(Ts)
 }
 
 /// Hand-written RFC 3339 reader: this is the hottest path of a large export.
 fn parse_iso(s: &str) -> Result<Iso, TimeError> {
     let b = s.as_bytes();
+    if let Some(ts) = parse_usual(b) {
+        return Ok(Iso::Full(ts));
+    }
     let err = || syntax(s);
     let year = digits(b, 0, 4).ok_or_else(err)?;
     if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {

@@ -1196,7 +1196,8 @@ fn add_record<'r>(
     b: &Binding<'_>,
     n: u64,
     loc: Loc,
-    get: &dyn Fn(&Getter) -> Result<Cell<'r>, usize>,
+    // (Generic, not `dyn`: the CSV reader's getter is then inlined, once per field.)
+    get: &impl Fn(&Getter) -> Result<Cell<'r>, usize>,
     rejected_ids: &mut BTreeMap<&'static str, HashSet<Box<str>>>,
 ) {
     let def = b.src.def;
