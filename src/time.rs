@@ -242,6 +242,7 @@ fn days_in_month(year: u32, month: u32) -> u32 {
 /// Days from 1970-01-01 to a valid date (H. Hinnant's `days_from_civil`, with the
 /// years moved on by 4800, twelve 400-year eras, so that every quantity is a positive
 /// `u32`: divisions by constants are then multiplications).
+#[inline]
 fn days_from_civil(year: u32, month: u32, day: u32) -> i64 {
     let y = year + 4800 - u32::from(month <= 2);
     let era = y / 400;
@@ -263,10 +264,23 @@ fn parse_usual(b: &[u8]) -> Option<Ts> {
     }
     let d = |i: usize| u32::from(p[i].wrapping_sub(b'0'));
     let two = |i: usize| d(i) * 10 + d(i + 1);
-    let all_digits = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
-        .iter()
-        .all(|&i| d(i) <= 9);
-    if !all_digits {
+    // A byte is a digit when its value less `0` is at most 9, that is when adding 6
+    // leaves it below 16: one test for all fourteen, without a branch each.
+    let any_high = (d(0) + 6)
+        | (d(1) + 6)
+        | (d(2) + 6)
+        | (d(3) + 6)
+        | (d(5) + 6)
+        | (d(6) + 6)
+        | (d(8) + 6)
+        | (d(9) + 6)
+        | (d(11) + 6)
+        | (d(12) + 6)
+        | (d(14) + 6)
+        | (d(15) + 6)
+        | (d(17) + 6)
+        | (d(18) + 6);
+    if any_high & !0xF != 0 {
         return None;
     }
     let (year, month, day) = (two(0) * 100 + two(2), two(5), two(8));
@@ -290,7 +304,20 @@ fn parse_usual(b: &[u8]) -> Option<Ts> {
         for &c in frac.get(..n)? {
             nanos = nanos * 10 + u32::from(c - b'0');
         }
-        nanos *= 10u32.pow(9 - n as u32);
+        nanos *= [
+            1,
+            10,
+            100,
+            1_000,
+            10_000,
+            100_000,
+            1_000_000,
+            10_000_000,
+            100_000_000,
+        ]
+        .get(9 - n)
+        .copied()
+        .unwrap_or(1);
         rest = frac.get(n..)?;
     }
     let offset: i64 = match *rest {
