@@ -355,6 +355,27 @@ impl Column {
         }
     }
 
+    /// Bytes of text it holds (values stored plainly; 0 for other columns).
+    fn text_bytes(&self) -> usize {
+        match self {
+            Column::Text(t) | Column::List(t) => t.buf.len(),
+            _ => 0,
+        }
+    }
+
+    /// Room for `rows` more values and `bytes` more of plain text.
+    fn reserve(&mut self, rows: usize, bytes: usize) {
+        match self {
+            Column::Time(v) | Column::Int(v) => v.reserve(rows),
+            Column::Bool(v) => v.reserve(rows),
+            Column::Text(t) | Column::List(t) => {
+                t.buf.reserve(bytes);
+                t.ends.reserve(rows);
+            }
+            Column::Coded(c) => c.codes.reserve(rows),
+        }
+    }
+
     /// Store a coded column plainly once its values turn out mostly distinct (checked
     /// when the length passes 1024 times a power of two since `before`).
     fn settle(&mut self, before: usize) {
@@ -537,6 +558,15 @@ pub struct Table {
     pub streamed: bool,
 }
 
+/// The size and storage of a part's table (`Table::shape`).
+#[derive(Debug, Default)]
+pub(crate) struct Shape {
+    plain: Vec<bool>,
+    rows: usize,
+    id_bytes: usize,
+    text_bytes: Vec<usize>,
+}
+
 impl Table {
     /// An empty table projecting the given canonical fields.
     pub fn new(def: &'static TableDef, projected: &[usize]) -> Table {
@@ -588,23 +618,42 @@ impl Table {
         }
     }
 
-    /// Which columns are stored plainly.
-    pub(crate) fn plain_columns(&self) -> Vec<bool> {
-        self.columns
-            .iter()
-            .map(|c| matches!(c, Column::Text(_)))
-            .collect()
+    /// What this part held, for the next part a worker reads from the same file
+    /// (`start_like`).
+    pub(crate) fn shape(&self) -> Shape {
+        Shape {
+            plain: self
+                .columns
+                .iter()
+                .map(|c| matches!(c, Column::Text(_)))
+                .collect(),
+            rows: self.len(),
+            id_bytes: self.ids.buf.len(),
+            text_bytes: self.columns.iter().map(Column::text_bytes).collect(),
+        }
     }
 
-    /// Store the empty columns marked plain as plain text from the start (a part read
-    /// after one whose references turned out mostly distinct: coding its first rows
-    /// would be wasted). Only the storage changes, never a value.
-    pub(crate) fn start_plain(&mut self, plain: &[bool]) {
-        for (c, &p) in self.columns.iter_mut().zip(plain) {
-            if p && c.len() == 0 && matches!(c, Column::Coded(_)) {
+    /// Start an empty part like the last one (`shape`): the columns it stored plainly
+    /// are plain from the start (coding their first rows would be wasted), and there
+    /// is room for as many rows and bytes and an eighth more, so that the part rarely
+    /// grows (growing copies). Only the storage changes, never a value.
+    pub(crate) fn start_like(&mut self, shape: &Shape) {
+        if !self.is_empty() {
+            return;
+        }
+        let rows = shape.rows + shape.rows / 8;
+        let more = |b: usize| b + b / 8;
+        for (i, c) in self.columns.iter_mut().enumerate() {
+            if shape.plain.get(i).copied().unwrap_or(false) && matches!(c, Column::Coded(_)) {
                 *c = Column::Text(Texts::default());
             }
+            c.reserve(rows, more(shape.text_bytes.get(i).copied().unwrap_or(0)));
         }
+        self.ids.buf.reserve(more(shape.id_bytes));
+        self.ids.ends.reserve(rows);
+        self.locs.lines.reserve(rows);
+        self.dead.reserve(rows);
+        self.in_period.reserve(rows);
     }
 
     /// Append the rows of a part (read from the next stretch of the same file), indexing

@@ -28,7 +28,7 @@ use super::{
 use crate::diag::{Code, Diagnostic, Diags};
 use crate::evidence::csvscan::{Record, Scanner, bom_len, count_newlines, last_record_end};
 use crate::evidence::sources::TableSource;
-use crate::evidence::{Evidence, Rejected};
+use crate::evidence::{Evidence, Rejected, Shape};
 
 /// Bytes read per block by default: 1 MiB (with the population streamed, 2 MiB
 /// blocks held 9 MB more at 1M incidents for no speed).
@@ -155,16 +155,16 @@ fn work(
     proto: &Evidence,
     file: &str,
     file_idx: u32,
-    plain: &mut BTreeMap<&'static str, Vec<bool>>,
+    shapes: &mut BTreeMap<&'static str, Shape>,
 ) -> Part {
     let mut ev = Evidence {
         tables: proto.tables.iter().map(|(k, t)| (*k, t.part())).collect(),
         ..Evidence::default()
     };
-    // Columns this worker's last part stored plainly start plainly.
+    // Each table starts as this worker's last part ended (`Table::start_like`).
     for (k, t) in ev.tables.iter_mut() {
-        if let Some(p) = plain.get(k) {
-            t.start_plain(p);
+        if let Some(p) = shapes.get(k) {
+            t.start_like(p);
         }
     }
     let mut diags = Diags::default();
@@ -206,7 +206,7 @@ fn work(
     drop(rec);
     let rejected_recs = std::mem::take(&mut fc.rejected_recs);
     for (k, t) in &ev.tables {
-        plain.insert(k, t.plain_columns());
+        shapes.insert(k, t.shape());
     }
     Part {
         seq: job.seq,
@@ -533,10 +533,17 @@ pub(super) fn read_csv_parallel(
                 let part_tx = part_tx.clone();
                 let (bindings, proto, file, next) = (&bindings, &proto, &file, &next);
                 s2.spawn(move || {
-                    let mut plain = BTreeMap::new();
+                    let mut shapes = BTreeMap::new();
                     while let Some(job) = next() {
                         let part = work(
-                            job, delim, ncols, bindings, proto, file, file_idx, &mut plain,
+                            job,
+                            delim,
+                            ncols,
+                            bindings,
+                            proto,
+                            file,
+                            file_idx,
+                            &mut shapes,
                         );
                         if part_tx.send(part).is_err() {
                             break;
