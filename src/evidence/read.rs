@@ -1098,35 +1098,50 @@ fn csv_record(
         file: fc.file_idx,
         line: u32::try_from(line).unwrap_or(u32::MAX),
     };
+    // The last field of a CRLF line carries the `\r`: dropped.
+    let field = |c: usize| match rec.text(c) {
+        Some(Ok(s)) if c + 1 == ncols => Ok(s.strip_suffix('\r').unwrap_or(s)),
+        Some(Ok(s)) => Ok(s),
+        Some(Err(_)) => Err(c),
+        None => Ok(""),
+    };
+    // (The usual getter, one column, is kept small enough to be inlined.)
     let get = |g: &Getter| -> Result<Cell<'_>, usize> {
-        match g {
-            Getter::Absent => Ok(Cell::Absent),
-            Getter::Const(v) => Ok(Cell::Str(Cow::Owned(v.clone()))),
-            Getter::Cols(cols, _) => {
-                // The last field of a CRLF line carries the `\r`: dropped.
-                let field = |c: usize| match rec.text(c) {
-                    Some(Ok(s)) if c + 1 == ncols => Ok(s.strip_suffix('\r').unwrap_or(s)),
-                    Some(Ok(s)) => Ok(s),
-                    Some(Err(_)) => Err(c),
-                    None => Ok(""),
-                };
-                if cols.len() == 1 {
-                    field(cols.first().copied().unwrap_or(0)).map(|s| Cell::Str(Cow::Borrowed(s)))
-                } else {
-                    let mut v = Vec::new();
-                    for &c in cols {
-                        v.push(Cow::Borrowed(field(c)?));
-                    }
-                    Ok(Cell::Many(v))
-                }
-            }
-            Getter::Json(_) | Getter::Pick(_) => Ok(Cell::Absent),
+        if let Getter::Cols(cols, _) = g
+            && let [c] = cols.as_slice()
+        {
+            return field(*c).map(|s| Cell::Str(Cow::Borrowed(s)));
         }
+        csv_cell(g, &field)
     };
     for b in bindings {
         add_record(ev, fc, b, line, loc, &get, rejected_ids);
     }
     true
+}
+
+/// A CSV getter's cell, for any getter but a single column (`csv_record`'s `get`).
+#[cold]
+#[inline(never)]
+fn csv_cell<'a>(
+    g: &Getter,
+    field: &dyn Fn(usize) -> Result<&'a str, usize>,
+) -> Result<Cell<'a>, usize> {
+    match g {
+        Getter::Absent => Ok(Cell::Absent),
+        Getter::Const(v) => Ok(Cell::Str(Cow::Owned(v.clone()))),
+        Getter::Cols(cols, _) => match cols.as_slice() {
+            [c] => field(*c).map(|s| Cell::Str(Cow::Borrowed(s))),
+            _ => {
+                let mut v = Vec::new();
+                for &c in cols {
+                    v.push(Cow::Borrowed(field(c)?));
+                }
+                Ok(Cell::Many(v))
+            }
+        },
+        Getter::Json(_) | Getter::Pick(_) => Ok(Cell::Absent),
+    }
 }
 
 /// serde_json's message without its own " at line N column M" (we print the position,
