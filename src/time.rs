@@ -257,7 +257,7 @@ fn days_from_civil(year: u32, month: u32, day: u32) -> i64 {
 /// and `Z` or `+HH:MM`/`-HH:MM`, as an instant; `None` for anything else (leap seconds,
 /// other layouts, errors, the edges of the range), which `parse_iso` then reads.
 #[inline]
-fn parse_usual(b: &[u8]) -> Option<Ts> {
+pub(crate) fn parse_usual(b: &[u8]) -> Option<Ts> {
     let p: &[u8; 19] = b.get(..19)?.try_into().ok()?;
     if p[4] != b'-' || p[7] != b'-' || p[10] != b'T' || p[13] != b':' || p[16] != b':' {
         return None;

@@ -1315,6 +1315,13 @@ fn add_record<'r>(
         };
         match get(g) {
             Ok(cell) => {
+                let short = match &cell {
+                    Cell::Str(Cow::Borrowed(raw)) => typed_str(raw, fd.kind, *idx, b.src),
+                    _ => None,
+                };
+                if short.is_some() {
+                    continue;
+                }
                 if let Err((code, why)) = typed(&cell, fd.kind, *idx, b.src) {
                     errs.push(mk(code, format!("{}: {why}", col_name(g, fd.name))));
                 }
@@ -1490,10 +1497,14 @@ fn typed_str<'c>(raw: &'c str, kind: Kind, idx: usize, src: &TableSource) -> Opt
             .ok()
             .filter(|&i| i != i64::MIN)
             .map(Owned::Int),
-        Kind::Time => parse_ts(raw, &src.ts)
-            .ok()
-            .filter(|ts| ts.0 != i64::MIN)
-            .map(Owned::Time),
+        // The usual RFC 3339 layout read directly (`parse_ts` would find it the same).
+        Kind::Time => match src.ts.pattern {
+            None => crate::time::parse_usual(t.as_bytes()),
+            Some(_) => None,
+        }
+        .or_else(|| parse_ts(raw, &src.ts).ok())
+        .filter(|ts| ts.0 != i64::MIN)
+        .map(Owned::Time),
         Kind::List => None,
     }
 }
