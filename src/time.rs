@@ -242,7 +242,7 @@ fn days_in_month(year: u32, month: u32) -> u32 {
 /// Days from 1970-01-01 to a valid date (H. Hinnant's `days_from_civil`, with the
 /// years moved on by 4800, twelve 400-year eras, so that every quantity is a positive
 /// `u32`: divisions by constants are then multiplications).
-#[inline]
+#[inline(always)]
 fn days_from_civil(year: u32, month: u32, day: u32) -> i64 {
     let y = year + 4800 - u32::from(month <= 2);
     let era = y / 400;
@@ -252,6 +252,20 @@ fn days_from_civil(year: u32, month: u32, day: u32) -> i64 {
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     i64::from(era * 146_097 + doe) - 719_468 - 12 * 146_097
 }
+
+/// What a fraction of `n` digits (index) is multiplied by to give nanoseconds.
+const NANOS_SCALE: [u32; 10] = [
+    1_000_000_000,
+    100_000_000,
+    10_000_000,
+    1_000_000,
+    100_000,
+    10_000,
+    1_000,
+    100,
+    10,
+    1,
+];
 
 /// The usual layout, `YYYY-MM-DDTHH:MM:SS`, an optional fraction of one to nine digits
 /// and `Z` or `+HH:MM`/`-HH:MM`, as an instant; `None` for anything else (leap seconds,
@@ -297,34 +311,29 @@ pub(crate) fn parse_usual(b: &[u8]) -> Option<Ts> {
     let mut rest = b.get(19..)?;
     let mut nanos = 0u32;
     if let Some((b'.', frac)) = rest.split_first() {
-        let n = frac.iter().take_while(|c| c.is_ascii_digit()).count();
-        if n == 0 || n > 9 {
+        let mut n = 0;
+        for &c in frac {
+            let v = u32::from(c.wrapping_sub(b'0'));
+            if v > 9 {
+                break;
+            }
+            nanos = nanos * 10 + v;
+            n += 1;
+            if n > 9 {
+                return None;
+            }
+        }
+        if n == 0 {
             return None;
         }
-        for &c in frac.get(..n)? {
-            nanos = nanos * 10 + u32::from(c - b'0');
-        }
-        nanos *= [
-            1,
-            10,
-            100,
-            1_000,
-            10_000,
-            100_000,
-            1_000_000,
-            10_000_000,
-            100_000_000,
-        ]
-        .get(9 - n)
-        .copied()
-        .unwrap_or(1);
+        nanos *= NANOS_SCALE.get(n).copied().unwrap_or(1);
         rest = frac.get(n..)?;
     }
     let offset: i64 = match *rest {
         [b'Z'] => 0,
         [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
             let dd = |c: u8| u32::from(c.wrapping_sub(b'0'));
-            if [h1, h2, m1, m2].iter().any(|&c| dd(c) > 9) {
+            if ((dd(h1) + 6) | (dd(h2) + 6) | (dd(m1) + 6) | (dd(m2) + 6)) & !0xF != 0 {
                 return None;
             }
             let (oh, om) = (dd(h1) * 10 + dd(h2), dd(m1) * 10 + dd(m2));
