@@ -403,6 +403,7 @@ impl Cond {
     }
 }
 
+#[inline]
 fn lit_eq(v: crate::evidence::Value<'_>, l: &Lit) -> bool {
     use crate::evidence::Value;
     match (v, l) {

@@ -59,16 +59,25 @@ impl<'a> ListRef<'a> {
 
 impl Value<'_> {
     /// Missing, or text that is only whitespace, or an empty list.
+    #[inline]
     pub fn is_blank(&self) -> bool {
         match self {
             Value::Missing => true,
-            Value::Text(s) => s.trim_matches([' ', '\t', '\r', '\n']).is_empty(),
+            // (A first byte that is not one of those four: not blank, nothing to trim.)
+            Value::Text(s) => match s.as_bytes().first() {
+                Some(b' ' | b'\t' | b'\r' | b'\n') => {
+                    s.trim_matches([' ', '\t', '\r', '\n']).is_empty()
+                }
+                Some(_) => false,
+                None => true,
+            },
             Value::List(l) => l.is_empty(),
             _ => false,
         }
     }
 
     /// The instant, if this is one.
+    #[inline]
     pub fn time(&self) -> Option<Ts> {
         match self {
             Value::Time(t) => Some(*t),
@@ -77,6 +86,7 @@ impl Value<'_> {
     }
 
     /// The text, if this is text.
+    #[inline]
     pub fn text(&self) -> Option<&str> {
         match self {
             Value::Text(s) => Some(s),
@@ -195,6 +205,7 @@ impl Texts {
         self.ends.len()
     }
     /// Byte offset where value `i` ends.
+    #[inline]
     fn end(&self, i: usize) -> usize {
         let low = u64::from(self.ends.get(i).copied().unwrap_or(0));
         if self.wraps.is_empty() {
@@ -203,6 +214,7 @@ impl Texts {
         let high = self.wraps.partition_point(|&w| w as usize <= i) as u64;
         ((high << self.bits) | low) as usize
     }
+    #[inline]
     fn get(&self, i: usize) -> &str {
         let start = if i == 0 { 0 } else { self.end(i - 1) };
         let end = if i < self.ends.len() {
@@ -279,6 +291,7 @@ impl Coded {
         let c = self.code(s);
         self.codes.push(c);
     }
+    #[inline]
     fn get(&self, i: usize) -> &str {
         self.codes
             .get(i)
@@ -386,6 +399,7 @@ impl Column {
         }
     }
 
+    #[inline]
     fn get(&self, i: usize) -> Value<'_> {
         match self {
             Column::Time(v) => match v.get(i) {
@@ -746,6 +760,7 @@ impl Table {
     }
 
     /// Value of a canonical field of a row (`Missing` when not projected).
+    #[inline]
     pub fn get(&self, row: u32, field: usize) -> Value<'_> {
         if field == 0 && self.slots.first().copied().flatten().is_none() {
             return match self.id(row) {
@@ -823,6 +838,7 @@ impl Table {
     }
 
     /// Id of a row.
+    #[inline]
     pub fn id(&self, row: u32) -> &str {
         self.ids.get(row as usize)
     }
@@ -1015,6 +1031,21 @@ impl Evidence {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::{Loc, Table, Texts};
+
+    /// Blank: missing, empty, or only spaces, tabs and line ends (other white space,
+    /// such as a no-break space, is text).
+    #[test]
+    fn blank_values() {
+        use super::Value;
+        for s in ["", " ", "\t", " \r\n ", "\n"] {
+            assert!(Value::Text(s).is_blank(), "{s:?}");
+        }
+        for s in ["x", " x", "x ", "\u{a0}", " \u{a0} ", "\t-\n"] {
+            assert!(!Value::Text(s).is_blank(), "{s:?}");
+        }
+        assert!(Value::Missing.is_blank());
+        assert!(!Value::Bool(false).is_blank());
+    }
 
     #[test]
     fn a_dropped_field_reads_as_missing_and_the_others_stay() {
