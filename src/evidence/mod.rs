@@ -433,7 +433,6 @@ impl Column {
     /// Append a value; a value of another type is stored as missing (the reader types
     /// values by the column's kind, so this does not happen).
     fn push(&mut self, v: &Owned<'_>) {
-        let before = self.len();
         match (&mut *self, v) {
             (Column::Time(c), Owned::Time(t)) => c.push(t.0),
             (Column::Time(c), _) => c.push(NONE_I64),
@@ -443,21 +442,31 @@ impl Column {
             (Column::Bool(c), _) => c.push(2),
             (Column::Text(c), Owned::Text(s)) => c.push(s),
             (Column::Text(c), _) => c.push(""),
-            (Column::Coded(c), Owned::Text(s)) => c.push(s),
-            (Column::Coded(c), _) => c.push(""),
+            (Column::Coded(c), v) => {
+                let before = c.len();
+                c.push(match v {
+                    Owned::Text(s) => s,
+                    _ => "",
+                });
+                self.settle(before);
+            }
             (Column::List(c), Owned::List(items)) => {
-                let mut joined = String::new();
+                // The items joined by the separator (one inside an item becomes a space),
+                // written straight into the column's text.
                 for (i, it) in items.iter().enumerate() {
                     if i > 0 {
-                        joined.push(LIST_SEP);
+                        c.buf.push(LIST_SEP);
                     }
-                    joined.push_str(&it.replace(LIST_SEP, " "));
+                    if it.contains(LIST_SEP) {
+                        c.buf.push_str(&it.replace(LIST_SEP, " "));
+                    } else {
+                        c.buf.push_str(it);
+                    }
                 }
-                c.push(&joined);
+                c.push_end(c.buf.len());
             }
             (Column::List(c), _) => c.push(""),
         }
-        self.settle(before);
     }
 
     fn truncate(&mut self, n: usize) {
