@@ -1315,6 +1315,7 @@ fn add_record<'r>(
         };
         match get(g) {
             Ok(cell) => {
+                // Valid by the short way: nothing to say (`typed` words the errors).
                 let short = match &cell {
                     Cell::Str(Cow::Borrowed(raw)) => typed_str(raw, fd.kind, *idx, b.src),
                     _ => None,
