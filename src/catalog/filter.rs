@@ -350,54 +350,70 @@ fn lit(v: &J, kind: Kind, name: &str, rel: &str, errs: &mut Vec<CondError>) -> O
 impl Cond {
     /// Does a record meet the condition? `as_of` resolves `as_of` references.
     pub fn eval(&self, t: &crate::evidence::Table, row: u32, as_of: crate::time::Ts) -> bool {
-        use crate::evidence::Value;
+        // A test among the conditions of `all`/`any` is made in place, not by a call
+        // of `eval` again: most conditions are a few tests.
+        let one = |c: &Cond| match c {
+            Cond::Test { field, op } => test(*field, op, t, row, as_of),
+            _ => c.eval(t, row, as_of),
+        };
         match self {
-            Cond::All(v) => v.iter().all(|c| c.eval(t, row, as_of)),
-            Cond::Any(v) => v.iter().any(|c| c.eval(t, row, as_of)),
+            Cond::All(v) => v.iter().all(one),
+            Cond::Any(v) => v.iter().any(one),
             Cond::Not(c) => !c.eval(t, row, as_of),
-            Cond::Test { field, op } => {
-                let v = t.get(row, *field);
-                match op {
-                    Op::Set(want) => v.is_blank() != *want,
-                    Op::Eq(l) => lit_eq(v, l),
-                    // A list is "in" a set when every item is; a scalar when it is one of them.
-                    Op::In(ls) => match v {
-                        Value::List(items) => items.iter().all(|it| {
-                            ls.iter()
-                                .any(|l| matches!(l, Lit::Text(x) if x.as_str() == it))
-                        }),
-                        _ => ls.iter().any(|l| lit_eq(v, l)),
-                    },
-                    Op::Matches(re) => match v {
-                        Value::Text(s) => re.is_match(s),
-                        Value::List(items) => items.iter().any(|s| re.is_match(s)),
-                        _ => false,
-                    },
-                    Op::WithinLast(sp) => match (v.time(), crate::time::sub_span(as_of, *sp)) {
-                        (Some(x), Some(from)) => x > from && x <= as_of,
-                        // The window starts before the first representable instant
-                        // (e.g. `within_last: 1000y`): it holds every earlier one.
-                        (Some(x), None) => x <= as_of,
-                        _ => false,
-                    },
-                    Op::Time(cmp, r) => {
-                        let Some(a) = v.time() else { return false };
-                        let b = match r {
-                            TimeRef::AsOf => as_of,
-                            TimeRef::Const(c) => *c,
-                            TimeRef::Field(g) => match t.get(row, *g).time() {
-                                Some(b) => b,
-                                None => return false,
-                            },
-                        };
-                        match cmp {
-                            TimeCmp::Before => a < b,
-                            TimeCmp::After => a > b,
-                            TimeCmp::NotAfter => a <= b,
-                            TimeCmp::NotBefore => a >= b,
-                        }
-                    }
-                }
+            Cond::Test { field, op } => test(*field, op, t, row, as_of),
+        }
+    }
+}
+
+/// One test of a field of a record (`Cond::Test`).
+#[inline(always)]
+fn test(
+    field: usize,
+    op: &Op,
+    t: &crate::evidence::Table,
+    row: u32,
+    as_of: crate::time::Ts,
+) -> bool {
+    use crate::evidence::Value;
+    let v = t.get(row, field);
+    match op {
+        Op::Set(want) => v.is_blank() != *want,
+        Op::Eq(l) => lit_eq(v, l),
+        // A list is "in" a set when every item is; a scalar when it is one of them.
+        Op::In(ls) => match v {
+            Value::List(items) => items.iter().all(|it| {
+                ls.iter()
+                    .any(|l| matches!(l, Lit::Text(x) if x.as_str() == it))
+            }),
+            _ => ls.iter().any(|l| lit_eq(v, l)),
+        },
+        Op::Matches(re) => match v {
+            Value::Text(s) => re.is_match(s),
+            Value::List(items) => items.iter().any(|s| re.is_match(s)),
+            _ => false,
+        },
+        Op::WithinLast(sp) => match (v.time(), crate::time::sub_span(as_of, *sp)) {
+            (Some(x), Some(from)) => x > from && x <= as_of,
+            // The window starts before the first representable instant
+            // (e.g. `within_last: 1000y`): it holds every earlier one.
+            (Some(x), None) => x <= as_of,
+            _ => false,
+        },
+        Op::Time(cmp, r) => {
+            let Some(a) = v.time() else { return false };
+            let b = match r {
+                TimeRef::AsOf => as_of,
+                TimeRef::Const(c) => *c,
+                TimeRef::Field(g) => match t.get(row, *g).time() {
+                    Some(b) => b,
+                    None => return false,
+                },
+            };
+            match cmp {
+                TimeCmp::Before => a < b,
+                TimeCmp::After => a > b,
+                TimeCmp::NotAfter => a <= b,
+                TimeCmp::NotBefore => a >= b,
             }
         }
     }
