@@ -227,9 +227,10 @@ impl Texts {
     /// Record that the next value ends at byte `end` of `buf`.
     fn push_end(&mut self, end: usize) {
         let i = self.ends.len();
-        let before = if i == 0 { 0 } else { self.end(i - 1) } as u64;
+        // The high bits of the last end: the wraps so far (each is at or before it).
+        let before_high = self.wraps.len() as u64;
         let end = end as u64;
-        for _ in (before >> self.bits)..(end >> self.bits) {
+        for _ in before_high..(end >> self.bits) {
             self.wraps.push(i as u32);
         }
         let mask = (1u64 << self.bits) - 1;
