@@ -1292,11 +1292,7 @@ fn add_record<'r>(
                 continue;
             }
         };
-        let fast = match &cell {
-            Cell::Str(Cow::Borrowed(raw)) => typed_str(raw, fd.kind, *idx, b.src),
-            _ => None,
-        };
-        let v = match fast {
+        let v = match typed_short(&cell, fd.kind, *idx, b.src) {
             Some(v) => Ok(v),
             None => typed(&cell, fd.kind, *idx, b.src),
         };
@@ -1316,11 +1312,7 @@ fn add_record<'r>(
         match get(g) {
             Ok(cell) => {
                 // Valid by the short way: nothing to say (`typed` words the errors).
-                let short = match &cell {
-                    Cell::Str(Cow::Borrowed(raw)) => typed_str(raw, fd.kind, *idx, b.src),
-                    _ => None,
-                };
-                if short.is_some() {
+                if typed_short(&cell, fd.kind, *idx, b.src).is_some() {
                     continue;
                 }
                 if let Err((code, why)) = typed(&cell, fd.kind, *idx, b.src) {
@@ -1462,6 +1454,40 @@ fn trim(s: &str) -> &str {
     }
 }
 
+/// Is trimmed text `p` one of the source's missing markers? (Lengths first: most
+/// cells are not missing, and an empty one is compared without calling `memcmp`.)
+#[inline]
+fn is_missing(src: &TableSource, p: &str) -> bool {
+    src.missing.iter().any(|m| {
+        let m = trim(m);
+        m.len() == p.len() && (p.is_empty() || m == p)
+    })
+}
+
+/// The spellings of a boolean that are read without a value map.
+#[inline]
+fn bool_word(t: &str) -> Option<bool> {
+    match t {
+        "true" | "TRUE" | "True" => Some(true),
+        "false" | "FALSE" | "False" => Some(false),
+        _ => None,
+    }
+}
+
+/// `typed_str` for a cell that is a plain borrowed text (a CSV field); `None` else.
+#[inline]
+fn typed_short<'c>(
+    cell: &'c Cell<'_>,
+    kind: Kind,
+    idx: usize,
+    src: &TableSource,
+) -> Option<Owned<'c>> {
+    match cell {
+        Cell::Str(Cow::Borrowed(raw)) => typed_str(raw, kind, idx, src),
+        _ => None,
+    }
+}
+
 /// `typed` for a plain text cell (a CSV field), by a shorter way: the same value for
 /// a field without a value map whose value parses; `None` for anything else (a list, a
 /// mapped field, an error), which `typed` then reads.
@@ -1471,11 +1497,7 @@ fn typed_str<'c>(raw: &'c str, kind: Kind, idx: usize, src: &TableSource) -> Opt
         return None;
     }
     let t = trim(raw);
-    let missing = src.missing.iter().any(|m| {
-        let m = trim(m);
-        m.len() == t.len() && (t.is_empty() || m == t)
-    });
-    if missing {
+    if is_missing(src, t) {
         return Some(Owned::Missing);
     }
     if t.is_empty() {
@@ -1488,11 +1510,7 @@ fn typed_str<'c>(raw: &'c str, kind: Kind, idx: usize, src: &TableSource) -> Opt
     }
     match kind {
         Kind::Text => Some(Owned::Text(Cow::Borrowed(raw))),
-        Kind::Bool => match t {
-            "true" | "TRUE" | "True" => Some(Owned::Bool(true)),
-            "false" | "FALSE" | "False" => Some(Owned::Bool(false)),
-            _ => None,
-        },
+        Kind::Bool => bool_word(t).map(Owned::Bool),
         Kind::Int => t
             .parse::<i64>()
             .ok()
@@ -1517,14 +1535,7 @@ fn typed<'c>(
     idx: usize,
     src: &TableSource,
 ) -> Result<Owned<'c>, (Code, String)> {
-    // (Lengths first: most cells are not missing, and an empty one is compared without
-    // calling `memcmp`.)
-    let is_missing = |p: &str| {
-        src.missing.iter().any(|m| {
-            let m = trim(m);
-            m.len() == p.len() && (p.is_empty() || m == p)
-        })
-    };
+    let is_missing = |p: &str| is_missing(src, p);
     if let (Kind::List, Cell::Json(J::Array(items))) = (kind, cell) {
         let mut v = Vec::new();
         for it in items {
@@ -1597,8 +1608,7 @@ fn typed<'c>(
             }
         }
         Kind::Bool => match trim(&mapped) {
-            "true" | "TRUE" | "True" => Ok(Owned::Bool(true)),
-            "false" | "FALSE" | "False" => Ok(Owned::Bool(false)),
+            t if let Some(b) = bool_word(t) => Ok(Owned::Bool(b)),
             other => Err((
                 Code::UnparseableValue,
                 format!(

@@ -129,10 +129,11 @@ impl Rule for Linked {
             requirement: None,
         };
         if n >= self.min {
+            let reached = self.path.last().and_then(|s| ctx.table(s.table.name));
             let ids: Vec<String> = found
                 .iter()
                 .take(5)
-                .filter_map(|&r| Some(ctx.table(self.path.last()?.table.name)?.id(r).to_string()))
+                .filter_map(|&r| Some(reached?.id(r).to_string()))
                 .collect();
             o.message = format!("found {}: {}", self.text, ids.join(", "));
             out.push(o);
