@@ -516,7 +516,7 @@ pub(crate) fn mark_period(
         .collect();
     let mut outside = Vec::new();
     if pf.is_empty() {
-        t.in_period.iter_mut().for_each(|x| *x = true);
+        t.in_period.fill(true);
         return outside;
     }
     for row in 0..t.len() as u32 {
@@ -524,9 +524,7 @@ pub(crate) fn mark_period(
             Some(ts) => period.contains(ts),
             None => true,
         };
-        if let Some(x) = t.in_period.get_mut(row as usize) {
-            *x = inside;
-        }
+        t.in_period.set(row as usize, inside);
         if !inside
             && t.live(row)
             && let Some(loc) = t.loc(row)
@@ -839,7 +837,7 @@ pub(crate) fn run_check(
         // Rules that judge the population as a whole (periodic, coverage, attested) see
         // records from before the period too: the last review before the period start
         // is what the first stretch is measured from. They apply the window themselves.
-        let in_period = t.in_period.get(row as usize).copied().unwrap_or(false);
+        let in_period = t.in_period.get(row as usize).unwrap_or(false);
         if !t.live(row) || (!in_period && !aggregate) {
             continue;
         }

@@ -288,7 +288,7 @@ pub fn explain(l: &Loaded, record_id: &str, table: Option<&str>) -> Result<Expla
 }
 
 fn period_reason(t: &Table, row: u32, p: Period) -> (bool, String) {
-    let inside = t.in_period.get(row as usize).copied().unwrap_or(false);
+    let inside = t.in_period.get(row as usize).unwrap_or(false);
     if t.def.period_fields.is_empty() {
         return (
             inside,
@@ -344,7 +344,7 @@ fn excluded(c: &Check, t: &Table, row: u32, as_of: crate::time::Ts) -> Option<St
     if !t.live(row) {
         return Some("rejected on input".into());
     }
-    if !t.in_period.get(row as usize).copied().unwrap_or(false) {
+    if !t.in_period.get(row as usize).unwrap_or(false) {
         return Some("outside the period".into());
     }
     if let Some(f) = &c.filter

@@ -499,7 +499,7 @@ pub fn population(
     let mut ids = BTreeSet::new();
     let mut outs = Vec::new();
     for row in 0..t.len() as u32 {
-        if !t.live(row) || !t.in_period.get(row as usize).copied().unwrap_or(false) {
+        if !t.live(row) || !t.in_period.get(row as usize).unwrap_or(false) {
             continue;
         }
         if let Some(f) = &c.filter

@@ -450,9 +450,7 @@ impl<'a> Streamer<'a> {
         }
         self.rows += n;
         for row in dangling {
-            if let Some(x) = pt.dead.get_mut(row as usize) {
-                *x = true;
-            }
+            pt.dead.set(row as usize, true);
         }
     }
 

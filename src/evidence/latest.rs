@@ -46,9 +46,7 @@ impl Table {
                 if let Some(slot) = self.by_id.find_mut(h, |&r| r == o) {
                     *slot = row;
                 }
-                if let Some(d) = self.dead.get_mut(o as usize) {
-                    *d = true;
-                }
+                self.dead.set(o as usize, true);
                 row
             }
         };

@@ -9,6 +9,7 @@ pub mod csvscan;
 mod latest;
 pub mod presets;
 pub mod read;
+pub mod rows;
 pub mod select;
 pub mod sources;
 pub mod strict_json;
@@ -134,24 +135,26 @@ pub struct Loc {
     pub line: u32,
 }
 
-/// The location of every row: its line, and the file of each run of rows from one
-/// file (4 bytes a row instead of 8: a table is read from one file or a few).
+/// The location of every row: its line (as runs of consecutive lines, `rows::Lines`),
+/// and the file of each run of rows from one file (a table is read from one file or a
+/// few).
 #[derive(Debug, Default)]
 struct Locs {
-    lines: Vec<u32>,
+    lines: rows::Lines,
     /// (first row, file) of each run, in row order.
     files: Vec<(u32, u32)>,
 }
 
 impl Locs {
     fn get(&self, i: usize) -> Option<Loc> {
-        let line = *self.lines.get(i)?;
+        let line = self.lines.get(i)?;
         let run = self
             .files
             .partition_point(|&(first, _)| first as usize <= i);
         let file = self.files.get(run.checked_sub(1)?)?.1;
         Some(Loc { file, line })
     }
+    #[inline]
     fn push(&mut self, loc: Loc) {
         if self.files.last().is_none_or(|&(_, f)| f != loc.file) {
             self.files.push((self.lines.len() as u32, loc.file));
@@ -165,7 +168,7 @@ impl Locs {
                 self.files.push((base + first, file));
             }
         }
-        self.lines.extend_from_slice(&other.lines);
+        self.lines.extend(&other.lines);
     }
     fn shrink_to_fit(&mut self) {
         self.lines.shrink_to_fit();
@@ -267,7 +270,7 @@ impl Texts {
 /// distinct is stored plainly instead (see `plain_is_smaller`).
 #[derive(Debug, Default)]
 struct Coded {
-    codes: Vec<u32>,
+    codes: rows::Codes,
     values: Texts,
     index: hashbrown::HashTable<u32>,
 }
@@ -288,6 +291,7 @@ impl Coded {
         index.insert_unique(h, c, |&c| text_hash(values.get(c as usize)));
         c
     }
+    #[inline]
     fn push(&mut self, s: &str) {
         let c = self.code(s);
         self.codes.push(c);
@@ -296,7 +300,7 @@ impl Coded {
     fn get(&self, i: usize) -> &str {
         self.codes
             .get(i)
-            .map_or("", |&c| self.values.get(c as usize))
+            .map_or("", |c| self.values.get(c as usize))
     }
     fn len(&self) -> usize {
         self.codes.len()
@@ -324,12 +328,11 @@ impl Coded {
         let remap: Vec<u32> = (0..other.values.len())
             .map(|c| self.code(other.values.get(c)))
             .collect();
-        self.codes.extend(
-            other
-                .codes
-                .iter()
-                .map(|&c| remap.get(c as usize).copied().unwrap_or(0)),
-        );
+        self.codes.reserve(other.len());
+        for i in 0..other.len() {
+            let c = other.codes.get(i).unwrap_or(0);
+            self.codes.push(remap.get(c as usize).copied().unwrap_or(0));
+        }
     }
     fn shrink(&mut self) {
         self.codes.shrink_to_fit();
@@ -565,9 +568,9 @@ pub struct Table {
     by_id: hashbrown::HashTable<u32>,
     locs: Locs,
     /// Rows rejected after reading (dangling references); skipped by every check.
-    pub dead: Vec<bool>,
+    pub dead: rows::Flags,
     /// Rows inside the audit period (set by the assessment).
-    pub in_period: Vec<bool>,
+    pub in_period: rows::Flags,
     /// Canonical fields that some source provides (mapped to a column or constant).
     pub provided: Vec<bool>,
     /// For reference fields: the parent row each row names (`u32::MAX`: none), resolved
@@ -586,6 +589,8 @@ pub struct Table {
 #[derive(Debug, Default)]
 pub(crate) struct Shape {
     plain: Vec<bool>,
+    /// Bytes per code of each coded column (0 for the others).
+    code_width: Vec<u8>,
     rows: usize,
     id_bytes: usize,
     text_bytes: Vec<usize>,
@@ -613,8 +618,8 @@ impl Table {
             ids: Texts::default(),
             by_id: hashbrown::HashTable::new(),
             locs: Locs::default(),
-            dead: Vec::new(),
-            in_period: Vec::new(),
+            dead: rows::Flags::default(),
+            in_period: rows::Flags::default(),
             provided: vec![false; def.fields.len()],
             parents: BTreeMap::new(),
             index: true,
@@ -633,8 +638,8 @@ impl Table {
             ids: Texts::default(),
             by_id: hashbrown::HashTable::new(),
             locs: Locs::default(),
-            dead: Vec::new(),
-            in_period: Vec::new(),
+            dead: rows::Flags::default(),
+            in_period: rows::Flags::default(),
             provided: self.provided.clone(),
             parents: BTreeMap::new(),
             index: false,
@@ -650,6 +655,14 @@ impl Table {
                 .columns
                 .iter()
                 .map(|c| matches!(c, Column::Text(_)))
+                .collect(),
+            code_width: self
+                .columns
+                .iter()
+                .map(|c| match c {
+                    Column::Coded(c) => c.codes.width(),
+                    _ => 0,
+                })
                 .collect(),
             rows: self.len(),
             id_bytes: self.ids.buf.len(),
@@ -670,6 +683,13 @@ impl Table {
         for (i, c) in self.columns.iter_mut().enumerate() {
             if shape.plain.get(i).copied().unwrap_or(false) && matches!(c, Column::Coded(_)) {
                 *c = Column::Text(Texts::default());
+            }
+            // Codes as wide as the last part's needed: not widened again row by row.
+            if let Column::Coded(cc) = c
+                && let Some(&w) = shape.code_width.get(i)
+                && w > cc.codes.width()
+            {
+                cc.codes = rows::Codes::with_width(w);
             }
             c.reserve(rows, more(shape.text_bytes.get(i).copied().unwrap_or(0)));
         }
@@ -741,8 +761,8 @@ impl Table {
             }
             self.ids.extend(&part.ids);
             self.locs.extend(&part.locs);
-            self.dead.extend_from_slice(&part.dead);
-            self.in_period.extend_from_slice(&part.in_period);
+            self.dead.extend(&part.dead);
+            self.in_period.extend(&part.in_period);
         } else {
             for &p in &accepted {
                 let i = p as usize;
@@ -860,7 +880,7 @@ impl Table {
 
     /// Is the row usable (not rejected late)?
     pub fn live(&self, row: u32) -> bool {
-        !self.dead.get(row as usize).copied().unwrap_or(true)
+        !self.dead.get(row as usize).unwrap_or(true)
     }
 
     /// Append the value of column `slot` for the row being built.

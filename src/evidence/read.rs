@@ -402,13 +402,10 @@ pub fn load_phased<'s>(
     // are dead already for the streamed table's checks.
     pending.late = find_dangling(&mut ev, &pending.rejected_ids, &|_| true);
     for &(name, _, row, _) in &pending.late {
-        if let Some(x) = ev
-            .tables
-            .get_mut(name)
-            .and_then(|t| t.dead.get_mut(row as usize))
-            && !*x
+        if let Some(t) = ev.tables.get_mut(name)
+            && t.dead.get(row as usize) == Some(false)
         {
-            *x = true;
+            t.dead.set(row as usize, true);
             pending.early.insert((name, row));
         }
     }
@@ -1945,11 +1942,11 @@ fn reject_dangling(ev: &mut Evidence, late: Vec<Late>, early: &HashSet<(&'static
         let Some(t) = ev.tables.get_mut(name) else {
             continue;
         };
-        if let Some(x) = t.dead.get_mut(row as usize) {
-            if (*x && !early.contains(&(name, row))) || !done.insert((name, row)) {
+        if let Some(x) = t.dead.get(row as usize) {
+            if (x && !early.contains(&(name, row))) || !done.insert((name, row)) {
                 continue;
             }
-            *x = true;
+            t.dead.set(row as usize, true);
         }
         let id = t.id(row).to_string();
         // Count the record once per file, even if another of its tables rejected it too.

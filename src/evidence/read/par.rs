@@ -294,12 +294,8 @@ fn merge(
     if let Some(sink) = &mut fc.sink {
         // The part's duplicates are not rows of the table: dead for its checks.
         for (name, prow) in dead {
-            if let Some(x) = pev
-                .tables
-                .get_mut(name)
-                .and_then(|t| t.dead.get_mut(prow as usize))
-            {
-                *x = true;
+            if let Some(t) = pev.tables.get_mut(name) {
+                t.dead.set(prow as usize, true);
             }
         }
         sink(&mut pev, &mine);
