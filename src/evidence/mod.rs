@@ -180,12 +180,21 @@ impl Locs {
 const NONE_I64: i64 = i64::MIN;
 
 /// Texts stored end to end; value `i` is `buf[end(i-1)..end(i)]`, empty = missing.
-/// Ends are kept in 32 bits (half the memory of a large table's text columns): the
-/// high bits are the number of entries of `wraps` at or before `i`, each entry being
-/// a value whose end crossed a multiple of 4 GiB (none below 4 GiB of text).
+/// While every value has the same length (ids and references mostly do: `INC-0000001`,
+/// a UUID, a ServiceNow sys_id) no ends are kept: value `i` is at `i * width`. The
+/// first value of another length writes the ends out. Ends are kept in 32 bits (half
+/// the memory of a large table's text columns): the high bits are the number of
+/// entries of `wraps` at or before `i`, each entry being a value whose end crossed a
+/// multiple of 4 GiB (none below 4 GiB of text).
 #[derive(Debug)]
 struct Texts {
     buf: String,
+    /// Every value is `width` bytes long, and `ends` is empty.
+    fixed: bool,
+    /// Values held while `fixed`.
+    count: usize,
+    /// Their length while `fixed`.
+    width: usize,
     ends: Vec<u32>,
     wraps: Vec<u32>,
     /// Bits of an end kept in `ends` (32; fewer only in tests, to reach a wrap).
@@ -196,6 +205,9 @@ impl Default for Texts {
     fn default() -> Texts {
         Texts {
             buf: String::new(),
+            fixed: true,
+            count: 0,
+            width: 0,
             ends: Vec::new(),
             wraps: Vec::new(),
             bits: 32,
@@ -204,12 +216,20 @@ impl Default for Texts {
 }
 
 impl Texts {
+    #[inline]
     fn len(&self) -> usize {
-        self.ends.len()
+        if self.fixed {
+            self.count
+        } else {
+            self.ends.len()
+        }
     }
     /// Byte offset where value `i` ends.
     #[inline]
     fn end(&self, i: usize) -> usize {
+        if self.fixed {
+            return (i + 1) * self.width;
+        }
         let low = u64::from(self.ends.get(i).copied().unwrap_or(0));
         if self.wraps.is_empty() {
             return low as usize;
@@ -219,6 +239,13 @@ impl Texts {
     }
     #[inline]
     fn get(&self, i: usize) -> &str {
+        if self.fixed {
+            if i >= self.count {
+                return "";
+            }
+            let start = i * self.width;
+            return self.buf.get(start..start + self.width).unwrap_or("");
+        }
         let start = if i == 0 { 0 } else { self.end(i - 1) };
         let end = if i < self.ends.len() {
             self.end(i)
@@ -227,8 +254,40 @@ impl Texts {
         };
         self.buf.get(start..end).unwrap_or("")
     }
+    /// Room for the ends of `n` more values (none while they need none).
+    fn reserve_ends(&mut self, n: usize) {
+        if !self.fixed {
+            self.ends.reserve(n);
+        }
+    }
     /// Record that the next value ends at byte `end` of `buf`.
+    #[inline]
     fn push_end(&mut self, end: usize) {
+        if self.fixed {
+            let w = end - self.count * self.width;
+            if self.count == 0 {
+                self.width = w;
+            }
+            if w == self.width {
+                self.count += 1;
+                return;
+            }
+            self.write_ends();
+        }
+        self.push_stored_end(end);
+    }
+    /// Leave `fixed`: write out the ends of the values held.
+    #[cold]
+    fn write_ends(&mut self) {
+        self.fixed = false;
+        self.ends.reserve(self.count + self.count / 8 + 1);
+        for i in 0..self.count {
+            self.push_stored_end((i + 1) * self.width);
+        }
+        self.count = 0;
+        self.width = 0;
+    }
+    fn push_stored_end(&mut self, end: usize) {
         let i = self.ends.len();
         // The high bits of the last end: the wraps so far (each is at or before it).
         let before_high = self.wraps.len() as u64;
@@ -244,6 +303,11 @@ impl Texts {
         self.push_end(self.buf.len());
     }
     fn truncate(&mut self, n: usize) {
+        if self.fixed {
+            self.count = self.count.min(n);
+            self.buf.truncate(self.count * self.width);
+            return;
+        }
         self.ends.truncate(n);
         self.wraps.retain(|&w| (w as usize) < n);
         let end = if n == 0 { 0 } else { self.end(n - 1) };
@@ -251,9 +315,20 @@ impl Texts {
     }
     /// Append all values of another text store.
     fn extend(&mut self, other: &Texts) {
+        if self.fixed
+            && other.fixed
+            && (self.count == 0 || other.count == 0 || self.width == other.width)
+        {
+            self.buf.push_str(&other.buf);
+            if self.count == 0 {
+                self.width = other.width;
+            }
+            self.count += other.count;
+            return;
+        }
         let off = self.buf.len();
         self.buf.push_str(&other.buf);
-        self.ends.reserve(other.len());
+        self.reserve_ends(other.len());
         for i in 0..other.len() {
             self.push_end(off + other.end(i));
         }
@@ -387,7 +462,7 @@ impl Column {
             Column::Bool(v) => v.reserve(rows),
             Column::Text(t) | Column::List(t) => {
                 t.buf.reserve(bytes);
-                t.ends.reserve(rows);
+                t.reserve_ends(rows);
             }
             Column::Coded(c) => c.codes.reserve(rows),
         }
@@ -694,7 +769,7 @@ impl Table {
             c.reserve(rows, more(shape.text_bytes.get(i).copied().unwrap_or(0)));
         }
         self.ids.buf.reserve(more(shape.id_bytes));
-        self.ids.ends.reserve(rows);
+        self.ids.reserve_ends(rows);
         self.locs.lines.reserve(rows);
         self.dead.reserve(rows);
         self.in_period.reserve(rows);
@@ -825,7 +900,7 @@ impl Table {
     /// again.
     pub(crate) fn reserve_ids(&mut self, n: usize, bytes: usize) {
         self.ids.buf.reserve(bytes);
-        self.ids.ends.reserve(n);
+        self.ids.reserve_ends(n);
         self.locs.lines.reserve(n);
         self.dead.reserve(n);
         self.in_period.reserve(n);
@@ -1254,6 +1329,45 @@ mod tests {
         /// Pushing, appending another store and truncating give the values a plain
         /// list of strings gives, across many wraps (values of up to 40 bytes cross
         /// several 16-byte boundaries at once).
+        #[test]
+        fn texts_of_one_length_keep_no_ends_until_another_comes(
+            a in proptest::collection::vec(prop_oneof![6 => "[a-z]{3}", 1 => "[a-z]{0,5}"], 0..40),
+            b in proptest::collection::vec(prop_oneof![6 => "[a-z]{3}", 1 => "[a-z]{0,5}"], 0..40),
+            cut in 0usize..90,
+            tail in "[a-z]{0,4}",
+        ) {
+            let mut t = small();
+            let mut model: Vec<String> = Vec::new();
+            for s in &a {
+                t.push(s);
+                model.push(s.clone());
+            }
+            let mut u = small();
+            for s in &b {
+                u.push(s);
+                model.push(s.clone());
+            }
+            t.extend(&u);
+            let one_length = model.windows(2).all(|w| w[0].len() == w[1].len());
+            prop_assert_eq!(t.fixed, one_length);
+            prop_assert_eq!(t.ends.is_empty(), one_length);
+            prop_assert_eq!(t.len(), model.len());
+            for (i, m) in model.iter().enumerate() {
+                prop_assert_eq!(t.get(i), m.as_str());
+            }
+            prop_assert_eq!(t.get(model.len()), "");
+            let n = cut.min(model.len());
+            t.truncate(n);
+            model.truncate(n);
+            t.push(&tail);
+            model.push(tail.clone());
+            prop_assert_eq!(t.len(), model.len());
+            for (i, m) in model.iter().enumerate() {
+                prop_assert_eq!(t.get(i), m.as_str());
+            }
+            prop_assert_eq!(t.buf.len(), model.iter().map(String::len).sum::<usize>());
+        }
+
         #[test]
         fn texts_with_wrapping_ends_match_a_list(
             a in proptest::collection::vec("[a-z]{0,40}", 0..40),
