@@ -86,11 +86,26 @@ pub fn load(
     // is not read again once its relation index is built: its text goes before the
     // streamed table is read (its resolved rows stay, for the other checks).
     let values = crate::assess::value_needs(checks);
+    // The rows each row's reference resolved to (4 bytes a row) are kept for the checks
+    // judged after reading; a step that only the streamed checks follow has them in
+    // `rel` already.
+    let mut later = Vec::new();
+    for (_, c) in checks
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !plan.checks.contains(i))
+    {
+        c.rule.relations(&mut later);
+    }
     for &(t, via) in &steps.by_row {
-        if !values.get(t).is_some_and(|v| v.contains(&via))
-            && let Some(table) = before.tables.get_mut(t)
-        {
+        let Some(table) = before.tables.get_mut(t) else {
+            continue;
+        };
+        if !values.get(t).is_some_and(|v| v.contains(&via)) {
             table.drop_values(via);
+        }
+        if !later.contains(&(t, via)) {
+            table.parents.remove(&via);
         }
     }
     if !keep_ids {

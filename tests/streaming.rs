@@ -333,3 +333,49 @@ fn a_followed_reference_a_filter_reads_is_kept() {
     // The filter did select: some findings of the population were left out.
     assert!(whole.contains("postmortem_id matches"), "{whole}");
 }
+
+#[test]
+fn a_step_a_later_check_follows_keeps_its_resolved_rows() {
+    // Streaming frees the rows a reference resolved to (findings -> postmortems) when
+    // only the streamed checks follow it; a check judged after reading (its population,
+    // postmortems, is not streamed) that follows the same step must still find them.
+    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let tmp = tempfile::tempdir().unwrap();
+    write_exports(tmp.path(), 240, Quirks::default());
+    let controls = tmp.path().join("controls");
+    std::fs::create_dir(&controls).unwrap();
+    let reference =
+        std::fs::read_to_string(root().join("benches/reference/controls/reference.yaml")).unwrap();
+    let later = "  - id: pm-findings-owned
+    title: Findings of postmortems are owned
+    rule: each-linked
+    population: { table: postmortems }
+    related:
+      - { table: findings, via: postmortem_id }
+    require: { owner: { set: true } }
+
+frameworks:";
+    let with_later = reference.replacen("frameworks:", later, 1);
+    assert_ne!(with_later, reference);
+    std::fs::write(controls.join("reference.yaml"), with_later).unwrap();
+    let o = CheckOptions {
+        controls,
+        ..options(tmp.path(), all_time())
+    };
+    let (whole, _) = outcome(&o, false);
+    evidentia::evidence::read::tune(0, 777);
+    let (streamed, table) = outcome(&o, true);
+    evidentia::evidence::read::tune_defaults();
+    assert_eq!(table, Some("incidents"));
+    assert!(streamed == whole, "{streamed}\n---\n{whole}");
+    // The later check did reach findings through the step.
+    let json = whole.find("\n{").map_or("", |i| &whole[i + 1..]);
+    let report: serde_json::Value = serde_json::from_str(json).unwrap();
+    let check = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "pm-findings-owned")
+        .unwrap();
+    assert!(check["population"].as_u64().unwrap() > 0, "{check}");
+}
