@@ -42,8 +42,7 @@ impl Table {
                 }
                 let row = self.push_row(id, loc);
                 // The id now names the new row (its slot is the one holding `o`).
-                let h = super::spread(super::fx32(id));
-                if let Some(slot) = self.by_id.find_mut(h, |&r| r == o) {
+                if let Some(slot) = self.by_id.find_mut(super::fx32(id), |r| r == o) {
                     *slot = row;
                 }
                 self.dead.set(o as usize, true);

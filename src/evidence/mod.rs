@@ -6,6 +6,7 @@
 //! reads is never kept in memory.
 
 pub mod csvscan;
+mod idindex;
 mod latest;
 pub mod presets;
 pub mod read;
@@ -638,9 +639,9 @@ pub struct Table {
     pub width: usize,
     columns: Vec<Column>,
     ids: Texts,
-    /// Row of each id (4 bytes a slot: the hash is computed again from the id when the
-    /// table grows, which `reserve_ids` makes rare).
-    by_id: hashbrown::HashTable<u32>,
+    /// Row of each id (`idindex`: about 5.7 bytes an id; the hash is computed again from
+    /// the id when the table grows, which `reserve_ids` makes rare).
+    by_id: idindex::IdIndex,
     locs: Locs,
     /// Rows rejected after reading (dangling references); skipped by every check.
     pub dead: rows::Flags,
@@ -691,7 +692,7 @@ impl Table {
             width: columns.len(),
             columns,
             ids: Texts::default(),
-            by_id: hashbrown::HashTable::new(),
+            by_id: idindex::IdIndex::default(),
             locs: Locs::default(),
             dead: rows::Flags::default(),
             in_period: rows::Flags::default(),
@@ -711,7 +712,7 @@ impl Table {
             width: self.width,
             columns: self.columns.iter().map(Column::empty_like).collect(),
             ids: Texts::default(),
-            by_id: hashbrown::HashTable::new(),
+            by_id: idindex::IdIndex::default(),
             locs: Locs::default(),
             dead: rows::Flags::default(),
             in_period: rows::Flags::default(),
@@ -779,14 +780,13 @@ impl Table {
     /// their ids. A row whose id is already used is left out; returned, in order, as
     /// (row in the part, location of the first use), for the caller to reject.
     pub(crate) fn append(&mut self, part: &Table) -> Vec<(u32, Loc)> {
-        use hashbrown::hash_table::Entry;
         let base = self.len() as u32;
         let mut dups = Vec::new();
         let mut accepted: Vec<u32> = Vec::with_capacity(part.len());
         {
             let ids = &self.ids;
             self.by_id
-                .reserve(part.len(), |&r| spread(fx32(ids.get(r as usize))));
+                .reserve(part.len(), |r| fx32(ids.get(r as usize)));
         }
         {
             let Table {
@@ -794,7 +794,7 @@ impl Table {
             } = self;
             for prow in 0..part.len() as u32 {
                 let id = part.ids.get(prow as usize);
-                let h = fx32(id);
+                let row = base + accepted.len() as u32;
                 // The id of a row of the table, or of a row of this part accepted
                 // before this one.
                 let id_of = |r: u32| -> &str {
@@ -806,9 +806,8 @@ impl Table {
                             .map_or("", |&p| part.ids.get(p as usize))
                     }
                 };
-                match by_id.entry(spread(h), |&r| id_of(r) == id, |&r| spread(fx32(id_of(r)))) {
-                    Entry::Occupied(o) => {
-                        let first = *o.get();
+                match by_id.insert_or_get(fx32(id), row, |r| id_of(r) == id, |r| fx32(id_of(r))) {
+                    Err(first) => {
                         let first_loc = if first < base {
                             locs.get(first as usize)
                         } else {
@@ -821,10 +820,7 @@ impl Table {
                             dups.push((prow, l));
                         }
                     }
-                    Entry::Vacant(v) => {
-                        v.insert(base + accepted.len() as u32);
-                        accepted.push(prow);
-                    }
+                    Ok(()) => accepted.push(prow),
                 }
             }
         }
@@ -889,9 +885,7 @@ impl Table {
         if !self.index {
             return (0..ids.len()).find(|&r| ids.get(r) == id).map(|r| r as u32);
         }
-        self.by_id
-            .find(spread(fx32(id)), |&r| ids.get(r as usize) == id)
-            .copied()
+        self.by_id.find(fx32(id), |r| ids.get(r as usize) == id)
     }
 
     /// Make room for `n` more rows' ids (`bytes` of text), lines and flags, and in the
@@ -906,8 +900,7 @@ impl Table {
         self.in_period.reserve(n);
         if self.index {
             let ids = &self.ids;
-            self.by_id
-                .reserve(n, |&r| spread(fx32(ids.get(r as usize))));
+            self.by_id.reserve(n, |r| fx32(ids.get(r as usize)));
         }
     }
 
@@ -933,7 +926,7 @@ impl Table {
     /// are resolved: a check run looks nothing up by id after that, unless it writes
     /// the POA&M (`report::oscal::remediations`).
     pub fn drop_id_index(&mut self) {
-        self.by_id = hashbrown::HashTable::new();
+        self.by_id = idindex::IdIndex::default();
         self.index = false;
     }
 
@@ -969,7 +962,6 @@ impl Table {
     /// column). `Err(location of the first)` when the id is already used: the caller
     /// then undoes the values with `rollback`.
     pub fn commit(&mut self, id: &str, loc: Loc) -> Result<u32, Loc> {
-        use hashbrown::hash_table::Entry;
         let row = self.len() as u32;
         let Table {
             ids,
@@ -978,22 +970,15 @@ impl Table {
             index,
             ..
         } = self;
-        let h = fx32(id);
-        match (*index).then(|| {
-            by_id.entry(
-                spread(h),
-                |&r| ids.get(r as usize) == id,
-                |&r| spread(fx32(ids.get(r as usize))),
+        if *index
+            && let Err(first) = by_id.insert_or_get(
+                fx32(id),
+                row,
+                |r| ids.get(r as usize) == id,
+                |r| fx32(ids.get(r as usize)),
             )
-        }) {
-            Some(Entry::Occupied(o)) => {
-                let first = *o.get();
-                return Err(locs.get(first as usize).unwrap_or(loc));
-            }
-            Some(Entry::Vacant(v)) => {
-                v.insert(row);
-            }
-            None => {}
+        {
+            return Err(locs.get(first as usize).unwrap_or(loc));
         }
         self.push_row(id, loc);
         Ok(row)
