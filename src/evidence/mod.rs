@@ -6,7 +6,7 @@
 //! reads is never kept in memory.
 
 pub mod csvscan;
-mod idindex;
+pub(crate) mod idindex;
 mod latest;
 pub mod presets;
 pub mod read;
@@ -614,7 +614,7 @@ impl Column {
 }
 
 /// 32 bits of an id's hash.
-fn fx32(s: &str) -> u32 {
+pub(crate) fn fx32(s: &str) -> u32 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = rustc_hash::FxBuildHasher.build_hasher();
     h.write(s.as_bytes());

@@ -25,6 +25,7 @@ use serde_json::Value as J;
 use crate::catalog::filter::Cond;
 use crate::catalog::{CompileCtx, RawCheck};
 use crate::diag::Code;
+use crate::evidence::fx32;
 use crate::evidence::read::Needs;
 use crate::evidence::tables::TableDef;
 use crate::evidence::{Evidence, Table};
@@ -217,18 +218,19 @@ struct Children {
 /// reference; a hash match is checked against the reference's text.
 #[derive(Debug, Default)]
 struct ById {
-    hashes: Vec<u64>,
+    /// The 32-bit hash of each indexed row's reference (`fx32`), in order.
+    hashes: Vec<u32>,
     rows: Vec<u32>,
     /// The first index of each distinct hash in `hashes` (one probe per lookup).
-    first: hashbrown::HashTable<u32>,
+    first: crate::evidence::idindex::IdIndex,
 }
 
 impl ById {
     /// The indexes of `hashes` (and `rows`) holding hash `h`.
-    fn range(&self, h: u64) -> std::ops::Range<usize> {
-        let Some(&a) = self
+    fn range(&self, h: u32) -> std::ops::Range<usize> {
+        let Some(a) = self
             .first
-            .find(h, |&a| self.hashes.get(a as usize) == Some(&h))
+            .find(h, |a| self.hashes.get(a as usize) == Some(&h))
         else {
             return 0..0;
         };
@@ -321,18 +323,17 @@ impl RelIndex {
             if by_id.contains_key(&(table, via)) {
                 continue;
             }
-            let mut pairs: Vec<(u64, u32)> = (0..t.len() as u32)
+            let mut pairs: Vec<(u32, u32)> = (0..t.len() as u32)
                 .filter(|&r| t.live(r))
-                .filter_map(|r| Some((id_hash(t.get(r, via).text()?.trim()), r)))
+                .filter_map(|r| Some((fx32(t.get(r, via).text()?.trim()), r)))
                 .collect();
             pairs.sort_unstable();
-            let (hashes, rows): (Vec<u64>, Vec<u32>) = pairs.into_iter().unzip();
-            let mut first = hashbrown::HashTable::new();
+            let (hashes, rows): (Vec<u32>, Vec<u32>) = pairs.into_iter().unzip();
+            let mut first = crate::evidence::idindex::IdIndex::default();
+            let at = |a: u32| hashes.get(a as usize).copied().unwrap_or(0);
             for (i, &h) in hashes.iter().enumerate() {
                 if i == 0 || hashes.get(i - 1) != Some(&h) {
-                    first.insert_unique(h, i as u32, |&a| {
-                        hashes.get(a as usize).copied().unwrap_or(0)
-                    });
+                    let _ = first.insert_or_get(h, i as u32, |a| at(a) == h, at);
                 }
             }
             by_id.insert(
@@ -382,7 +383,7 @@ impl RelIndex {
         let k = (step.table.name, step.via);
         if let Some(b) = self.by_id.get(&k) {
             let id = parent.id(prow);
-            for &r in b.rows.get(b.range(id_hash(id))).unwrap_or(&[]) {
+            for &r in b.rows.get(b.range(fx32(id))).unwrap_or(&[]) {
                 if child.get(r, step.via).text().map(str::trim) == Some(id) {
                     f(r);
                 }
@@ -405,14 +406,6 @@ impl RelIndex {
             _ => &[],
         }
     }
-}
-
-/// The hash of an id, for indexes by id.
-fn id_hash(s: &str) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = rustc_hash::FxHasher::default();
-    s.hash(&mut h);
-    h.finish()
 }
 
 /// Everything a rule may read.
