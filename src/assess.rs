@@ -103,7 +103,8 @@ pub enum Message {
     /// In words (shared by the records of a check with the same message).
     Text(Arc<str>),
     /// A requirement's, rendered from the record's values when written.
-    Requirement(Box<Requirement>),
+    /// (shared), with the id of the record it was reached from.
+    Requirement(Arc<Requirement>, Box<str>),
 }
 
 impl RecordResult {
@@ -121,7 +122,8 @@ impl RecordResult {
     pub fn message(&self) -> Cow<'_, str> {
         match &self.message {
             Message::Text(s) => Cow::Borrowed(s),
-            Message::Requirement(r) => Cow::Owned(r.render(
+            Message::Requirement(r, via_id) => Cow::Owned(r.render(
+                via_id,
                 self.table,
                 self.values.iter().map(|(k, v)| -> (&str, &str) { (k, v) }),
             )),
@@ -1077,7 +1079,7 @@ fn tally(r: &mut CheckResult, c: &Check, ctx: &EvalCtx<'_>, o: Outcome, shared: 
         verdict: o.verdict,
         counts_as_exception: counts,
         message: match o.requirement {
-            Some(q) => Message::Requirement(q),
+            Some((q, via_id)) => Message::Requirement(q, via_id),
             None => Message::Text(shared.message(o.message)),
         },
         values: Values::sharing(o.values, &mut shared.names),

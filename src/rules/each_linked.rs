@@ -18,7 +18,10 @@ use crate::evidence::tables::TableDef;
 pub struct EachLinked {
     path: Vec<Step>,
     require: Cond,
-    require_text: std::sync::Arc<str>,
+    /// The requirement's message parts, for the records that do not meet it and for
+    /// those that do (shared by every outcome).
+    unmet: std::sync::Arc<Requirement>,
+    met: std::sync::Arc<Requirement>,
     text: String,
 }
 
@@ -44,9 +47,18 @@ impl EachLinked {
             return None;
         };
         let require = ctx.cond(req, last, "/require")?;
+        let text: std::sync::Arc<str> = super::cond_text(req).into();
+        let shared = |met: bool| {
+            std::sync::Arc::new(Requirement {
+                met,
+                text: text.clone(),
+                via: ctx.table.name,
+            })
+        };
         Some(EachLinked {
             text: path_text(&path, rel),
-            require_text: super::cond_text(req).into(),
+            unmet: shared(false),
+            met: shared(true),
             path,
             require,
         })
@@ -88,7 +100,7 @@ impl Rule for EachLinked {
     fn describe(&self, _table: &TableDef) -> String {
         format!(
             "Traced each record to its related {} and inspected every one for: {}.",
-            self.text, self.require_text
+            self.text, self.unmet.text
         )
     }
 
@@ -113,12 +125,10 @@ impl Rule for EachLinked {
                     Verdict::Exception
                 },
                 message: String::new(),
-                requirement: Some(Box::new(Requirement {
-                    met: ok,
-                    text: self.require_text.clone(),
-                    via: t.def.name,
-                    via_id: t.id(row).into(),
-                })),
+                requirement: Some((
+                    if ok { &self.met } else { &self.unmet }.clone(),
+                    t.id(row).into(),
+                )),
                 values,
                 due: None,
                 elapsed: None,

@@ -97,15 +97,17 @@ pub struct Outcome {
     /// For aggregate rules: what is judged when no single record is (e.g. a gap in
     /// on-call cover, or a missing attestation); `row` is then unused.
     pub subject: Option<String>,
-    /// When set, the message is this requirement's, rendered from the values
+    /// When set, the message is this requirement's (shared by the check's outcomes),
+    /// rendered from the values and the id of the record it was reached from
     /// (`message` is then empty): see `Requirement`.
-    pub requirement: Option<Box<Requirement>>,
+    pub requirement: Option<(std::sync::Arc<Requirement>, Box<str>)>,
 }
 
 /// The message of an each-linked verdict, kept as its parts: `meets|does not meet
 /// REQUIREMENT (FIELD=VALUE, ...); via TABLE ID`. It repeats the record's values and
 /// the check's requirement, so a large run (tens of thousands of overdue findings)
-/// renders it only when it is written.
+/// renders it only when it is written. A check shares one for the records that meet
+/// it and one for those that do not; each record keeps only the id (`render`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Requirement {
     /// Was it met?
@@ -114,8 +116,6 @@ pub struct Requirement {
     pub text: std::sync::Arc<str>,
     /// The table of the record it was reached from.
     pub via: &'static str,
-    /// That record's id.
-    pub via_id: Box<str>,
 }
 
 impl Requirement {
@@ -123,6 +123,7 @@ impl Requirement {
     /// the order of the table's fields, whatever order they come in).
     pub fn render<'a>(
         &self,
+        via_id: &str,
         table: &str,
         values: impl Iterator<Item = (&'a str, &'a str)>,
     ) -> String {
@@ -145,10 +146,7 @@ impl Requirement {
             shown.push_str(v);
         }
         let verb = if self.met { "meets" } else { "does not meet" };
-        format!(
-            "{verb} {} ({shown}); via {} {}",
-            self.text, self.via, self.via_id
-        )
+        format!("{verb} {} ({shown}); via {} {via_id}", self.text, self.via)
     }
 }
 
@@ -156,7 +154,8 @@ impl Outcome {
     /// The message in words (a requirement's rendered from the values).
     pub fn text(&self) -> String {
         match &self.requirement {
-            Some(r) => r.render(
+            Some((r, via_id)) => r.render(
+                via_id,
                 self.table,
                 self.values.iter().map(|(k, v)| (*k, v.as_str())),
             ),
@@ -832,7 +831,6 @@ mod tests {
             met: false,
             text: "(owner is set and due_at after as_of)".into(),
             via: "incidents",
-            via_id: "INC-7".into(),
         };
         // In name order, as a record keeps them; findings has owner, due_at, status.
         let values = [
@@ -841,13 +839,13 @@ mod tests {
             ("status", "open"),
         ];
         assert_eq!(
-            r.render("findings", values.into_iter()),
+            r.render("INC-7", "findings", values.into_iter()),
             "does not meet (owner is set and due_at after as_of) \
              (owner=, due_at=2025-01-02T00:00:00Z, status=open); via incidents INC-7"
         );
         r.met = true;
         assert_eq!(
-            r.render("findings", [("owner", "ann")].into_iter()),
+            r.render("INC-7", "findings", [("owner", "ann")].into_iter()),
             "meets (owner is set and due_at after as_of) (owner=ann); via incidents INC-7"
         );
     }
