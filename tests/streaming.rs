@@ -302,11 +302,9 @@ fn the_demo_streams_its_incidents_and_agrees() {
     assert!(streamed == whole, "{streamed}\n---\n{whole}");
 }
 
-#[test]
-fn a_followed_reference_a_filter_reads_is_kept() {
-    // Streaming frees the text of a reference its checks only follow (here
-    // findings.postmortem_id) once the relation index is built; a check whose filter
-    // reads that reference as a value must still see it.
+/// The reference checks with their catalog edited by `edit`, streamed (in 777-byte
+/// parts) and whole: the same outcome, the incidents streamed. The outcome.
+fn agree_with_catalog(edit: impl Fn(&str) -> String) -> String {
     let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let tmp = tempfile::tempdir().unwrap();
     write_exports(tmp.path(), 240, Quirks::default());
@@ -314,12 +312,9 @@ fn a_followed_reference_a_filter_reads_is_kept() {
     std::fs::create_dir(&controls).unwrap();
     let reference =
         std::fs::read_to_string(root().join("benches/reference/controls/reference.yaml")).unwrap();
-    let filtered = reference.replace(
-        "      - { table: findings, via: postmortem_id }",
-        "      - { table: findings, via: postmortem_id, where: { postmortem_id: { matches: \"^PM-000[0-4]\" } } }",
-    );
-    assert_ne!(filtered, reference);
-    std::fs::write(controls.join("reference.yaml"), filtered).unwrap();
+    let edited = edit(&reference);
+    assert_ne!(edited, reference);
+    std::fs::write(controls.join("reference.yaml"), edited).unwrap();
     let o = CheckOptions {
         controls,
         ..options(tmp.path(), all_time())
@@ -330,6 +325,20 @@ fn a_followed_reference_a_filter_reads_is_kept() {
     evidentia::evidence::read::tune_defaults();
     assert_eq!(table, Some("incidents"));
     assert!(streamed == whole, "{streamed}\n---\n{whole}");
+    whole
+}
+
+#[test]
+fn a_followed_reference_a_filter_reads_is_kept() {
+    // Streaming frees the text of a reference its checks only follow (here
+    // findings.postmortem_id) once the relation index is built; a check whose filter
+    // reads that reference as a value must still see it.
+    let whole = agree_with_catalog(|r| {
+        r.replace(
+            "      - { table: findings, via: postmortem_id }",
+            "      - { table: findings, via: postmortem_id, where: { postmortem_id: { matches: \"^PM-000[0-4]\" } } }",
+        )
+    });
     // The filter did select: some findings of the population were left out.
     assert!(whole.contains("postmortem_id matches"), "{whole}");
 }
@@ -339,13 +348,6 @@ fn a_step_a_later_check_follows_keeps_its_resolved_rows() {
     // Streaming frees the rows a reference resolved to (findings -> postmortems) when
     // only the streamed checks follow it; a check judged after reading (its population,
     // postmortems, is not streamed) that follows the same step must still find them.
-    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let tmp = tempfile::tempdir().unwrap();
-    write_exports(tmp.path(), 240, Quirks::default());
-    let controls = tmp.path().join("controls");
-    std::fs::create_dir(&controls).unwrap();
-    let reference =
-        std::fs::read_to_string(root().join("benches/reference/controls/reference.yaml")).unwrap();
     let later = "  - id: pm-findings-owned
     title: Findings of postmortems are owned
     rule: each-linked
@@ -355,19 +357,7 @@ fn a_step_a_later_check_follows_keeps_its_resolved_rows() {
     require: { owner: { set: true } }
 
 frameworks:";
-    let with_later = reference.replacen("frameworks:", later, 1);
-    assert_ne!(with_later, reference);
-    std::fs::write(controls.join("reference.yaml"), with_later).unwrap();
-    let o = CheckOptions {
-        controls,
-        ..options(tmp.path(), all_time())
-    };
-    let (whole, _) = outcome(&o, false);
-    evidentia::evidence::read::tune(0, 777);
-    let (streamed, table) = outcome(&o, true);
-    evidentia::evidence::read::tune_defaults();
-    assert_eq!(table, Some("incidents"));
-    assert!(streamed == whole, "{streamed}\n---\n{whole}");
+    let whole = agree_with_catalog(|r| r.replacen("frameworks:", later, 1));
     // The later check did reach findings through the step.
     let json = whole.find("\n{").map_or("", |i| &whole[i + 1..]);
     let report: serde_json::Value = serde_json::from_str(json).unwrap();

@@ -1187,6 +1187,31 @@ mod tests {
     }
     use proptest::prelude::*;
 
+    /// `a` pushed into one store and `b` into another, the second appended to the
+    /// first; with the values as a list.
+    fn pushed_and_extended(a: &[String], b: &[String]) -> (Texts, Vec<String>) {
+        let mut t = small();
+        let mut u = small();
+        for s in a {
+            t.push(s);
+        }
+        for s in b {
+            u.push(s);
+        }
+        t.extend(&u);
+        (t, a.iter().chain(b).cloned().collect())
+    }
+
+    /// The store holds the list's values, in order, and no more.
+    fn holds(t: &Texts, model: &[String]) -> Result<(), TestCaseError> {
+        prop_assert_eq!(t.len(), model.len());
+        for (i, m) in model.iter().enumerate() {
+            prop_assert_eq!(t.get(i), m.as_str());
+        }
+        prop_assert_eq!(t.get(model.len()), "");
+        Ok(())
+    }
+
     fn small() -> Texts {
         // 4-bit ends: a wrap every 16 bytes of text, as 32-bit ends wrap every 4 GiB.
         Texts {
@@ -1321,35 +1346,17 @@ mod tests {
             cut in 0usize..90,
             tail in "[a-z]{0,4}",
         ) {
-            let mut t = small();
-            let mut model: Vec<String> = Vec::new();
-            for s in &a {
-                t.push(s);
-                model.push(s.clone());
-            }
-            let mut u = small();
-            for s in &b {
-                u.push(s);
-                model.push(s.clone());
-            }
-            t.extend(&u);
+            let (mut t, mut model) = pushed_and_extended(&a, &b);
             let one_length = model.windows(2).all(|w| w[0].len() == w[1].len());
             prop_assert_eq!(t.fixed, one_length);
             prop_assert_eq!(t.ends.is_empty(), one_length);
-            prop_assert_eq!(t.len(), model.len());
-            for (i, m) in model.iter().enumerate() {
-                prop_assert_eq!(t.get(i), m.as_str());
-            }
-            prop_assert_eq!(t.get(model.len()), "");
+            holds(&t, &model)?;
             let n = cut.min(model.len());
             t.truncate(n);
             model.truncate(n);
             t.push(&tail);
             model.push(tail.clone());
-            prop_assert_eq!(t.len(), model.len());
-            for (i, m) in model.iter().enumerate() {
-                prop_assert_eq!(t.get(i), m.as_str());
-            }
+            holds(&t, &model)?;
             prop_assert_eq!(t.buf.len(), model.iter().map(String::len).sum::<usize>());
         }
 
@@ -1359,30 +1366,14 @@ mod tests {
             b in proptest::collection::vec("[a-z]{0,40}", 0..40),
             cut in 0usize..90,
         ) {
-            let mut t = small();
-            let mut model: Vec<String> = Vec::new();
-            for s in &a {
-                t.push(s);
-                model.push(s.clone());
-            }
-            let mut u = small();
-            for s in &b {
-                u.push(s);
-                model.push(s.clone());
-            }
-            t.extend(&u);
-            prop_assert_eq!(t.len(), model.len());
-            for (i, m) in model.iter().enumerate() {
-                prop_assert_eq!(t.get(i), m.as_str());
-            }
+            let (mut t, mut model) = pushed_and_extended(&a, &b);
+            holds(&t, &model)?;
             let n = cut.min(model.len());
             t.truncate(n);
             model.truncate(n);
             t.push("tail");
             model.push("tail".into());
-            for (i, m) in model.iter().enumerate() {
-                prop_assert_eq!(t.get(i), m.as_str());
-            }
+            holds(&t, &model)?;
             prop_assert_eq!(t.buf.len(), model.iter().map(String::len).sum::<usize>());
         }
     }
