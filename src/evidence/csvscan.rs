@@ -39,13 +39,15 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 /// Top bit of a field's start: the field is in the record's side buffer.
 const SIDE: usize = 1 << (usize::BITS - 1);
 
-const LO: u64 = 0x0101_0101_0101_0101;
+/// A byte of 1 in each of a word's eight bytes (times a byte: that byte eight times).
+pub(crate) const LO: u64 = 0x0101_0101_0101_0101;
 const HI: u64 = 0x8080_8080_8080_8080;
 
 /// High bit set in each byte of `v` that is zero; exact for the lowest zero byte (a
-/// borrow can only mark bytes above it).
+/// borrow can only mark bytes above it), and non-zero exactly when a byte is zero.
+/// Also used by the id index (`idindex`) to probe eight tags at once.
 #[inline(always)]
-fn zero_bytes(v: u64) -> u64 {
+pub(crate) fn zero_bytes(v: u64) -> u64 {
     v.wrapping_sub(LO) & !v & HI
 }
 

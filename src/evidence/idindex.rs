@@ -12,15 +12,7 @@
 //! group with an empty slot (ids are never removed, so a group with room was never
 //! passed over by an insertion).
 
-const LO: u64 = 0x0101_0101_0101_0101;
-const HI: u64 = 0x8080_8080_8080_8080;
-
-/// High bit set in each byte of `v` that is zero; exact for the lowest zero byte, and
-/// non-zero exactly when a byte is zero.
-#[inline(always)]
-fn zero_bytes(v: u64) -> u64 {
-    v.wrapping_sub(LO) & !v & HI
-}
+use super::csvscan::{LO, zero_bytes};
 
 /// Rows by the 32-bit hash of their id.
 #[derive(Debug, Default, Clone)]
