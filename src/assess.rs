@@ -492,14 +492,33 @@ pub fn value_needs(checks: &[&Check]) -> Needs {
     needs_of(checks, true)
 }
 
-fn needs_of(checks: &[&Check], values_only: bool) -> Needs {
-    let mut n = Needs::new();
-    for c in checks {
-        if values_only {
-            c.rule.value_needs(c.table, &mut n);
+/// `value_needs`, but for the checks `prejudged` names (by index) without the fields
+/// only their requirement reads (`Rule::value_needs_besides_requirement`).
+pub(crate) fn value_needs_besides_requirements(checks: &[&Check], prejudged: &[usize]) -> Needs {
+    needs_with(checks, |i, c, n| {
+        if prejudged.contains(&i) {
+            c.rule.value_needs_besides_requirement(c.table, n);
         } else {
-            c.rule.needs(c.table, &mut n);
+            c.rule.value_needs(c.table, n);
         }
+    })
+}
+
+fn needs_of(checks: &[&Check], values_only: bool) -> Needs {
+    needs_with(checks, |_, c, n| {
+        if values_only {
+            c.rule.value_needs(c.table, n);
+        } else {
+            c.rule.needs(c.table, n);
+        }
+    })
+}
+
+/// The fields of each check's rule (`rule_needs`) and population filter.
+fn needs_with(checks: &[&Check], rule_needs: impl Fn(usize, &Check, &mut Needs)) -> Needs {
+    let mut n = Needs::new();
+    for (i, c) in checks.iter().enumerate() {
+        rule_needs(i, c, &mut n);
         if let Some(f) = &c.filter {
             let mut v = Vec::new();
             f.fields(&mut v);
@@ -601,6 +620,7 @@ pub fn assess_with(
         calendars: &cat.calendars,
         rel: &rel,
         detail: false,
+        judged: None,
     };
     // Checks are independent: they run on every core, and their results and warnings
     // are put back in catalog order, so the outcome does not depend on the threads.

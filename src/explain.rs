@@ -232,6 +232,7 @@ pub fn explain(l: &Loaded, record_id: &str, table: Option<&str>) -> Result<Expla
         calendars: &l.cat.calendars,
         rel: &rel,
         detail: true,
+        judged: None,
     };
     let record = match &locus {
         Locus::Row(t, row) => {

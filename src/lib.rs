@@ -179,7 +179,10 @@ pub fn run_check(opts: &CheckOptions) -> Result<RunOutput, Vec<Diagnostic>> {
         &scope,
         &cat.calendars,
         progress,
-        opts.remediations,
+        stream::Keep {
+            ids: opts.remediations,
+            values: opts.remediations || opts.open_findings,
+        },
     );
     let streamed_table = streamed.table;
     let ev_diags = std::mem::take(&mut ev.diags);

@@ -494,6 +494,7 @@ pub fn population(
         calendars,
         rel: &rel,
         detail: false,
+        judged: None,
     };
     let judged = c.rule.judged_table().unwrap_or(c.table.name).to_string();
     let mut ids = BTreeSet::new();

@@ -29,7 +29,7 @@ use crate::diag::Diagnostic;
 use crate::evidence::read::{Late, RejectedIds, resolve_ref};
 use crate::evidence::sources::{ColumnSpec, Format, TableSource};
 use crate::evidence::{Evidence, Table};
-use crate::rules::{EvalCtx, RelIndex};
+use crate::rules::{EvalCtx, Prejudged, RelIndex};
 use crate::time::{Calendar, Ts};
 
 /// Which table is streamed, and by which checks.
@@ -52,11 +52,21 @@ pub struct Streamed {
     pub results: BTreeMap<String, (CheckResult, Vec<Diagnostic>)>,
 }
 
+/// What a check run reads again after the assessment, besides the check results.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Keep {
+    /// The id indexes (the POA&M looks records up by id).
+    pub ids: bool,
+    /// The values of the tables read before the streamed one (the POA&M's owners and
+    /// due dates, the aging chart's open findings).
+    pub values: bool,
+}
+
 /// Load the evidence for the selected `checks`, streaming the population table when
 /// one qualifies (`plan`, and streaming is `enabled`): the streamed checks' results
 /// come with it. Otherwise (or when the stream `diverged`) the evidence is loaded
-/// whole and no check is judged yet. `keep_ids`: the id indexes are wanted after
-/// reading (the POA&M looks records up by id).
+/// whole and no check is judged yet. `keep`: what is read again after the
+/// assessment.
 pub fn load(
     checks: &[&Check],
     sources: &[TableSource],
@@ -64,7 +74,7 @@ pub fn load(
     scope: &Scope,
     calendars: &BTreeMap<String, Calendar>,
     progress: Option<&crate::evidence::read::Progress>,
-    keep_ids: bool,
+    keep: Keep,
 ) -> (Evidence, Streamed) {
     use crate::evidence::read::{load_phased, load_with_progress};
     let len = |p: &std::path::Path| std::fs::metadata(p).ok().map(|m| m.len());
@@ -108,7 +118,7 @@ pub fn load(
             table.parents.remove(&via);
         }
     }
-    if !keep_ids {
+    if !keep.ids {
         // During the stream a table read before is looked up by id only through the
         // streamed group's references into it: the other indexes go now (5 to 10
         // bytes a row; a look-up without one searches the ids).
@@ -123,12 +133,14 @@ pub fn load(
             }
         }
     }
+    let judged = prejudge(&plan, checks, &mut before, scope.as_of, keep.values);
     let st = Streamer::new(
         &plan,
         checks,
         &before,
         rel,
         steps.local,
+        judged,
         &rejected_ids,
         scope,
         calendars,
@@ -151,6 +163,59 @@ pub fn load(
     }
     streamed.table = Some(plan.table);
     (ev, streamed)
+}
+
+/// Judge beforehand the requirements that the streamed checks (`plan.checks`) judge
+/// each record of a table read before by (`Rule::requirement`): once per record, where
+/// streaming would judge a record each time one reaches it. Then, unless the tables
+/// read before are read again after the assessment (`keep_values`: the POA&M's
+/// look-ups, the aging chart), the fields that only those requirements read are
+/// freed. One entry per streamed check.
+fn prejudge(
+    plan: &Plan,
+    checks: &[&Check],
+    before: &mut Evidence,
+    as_of: Ts,
+    keep_values: bool,
+) -> Vec<Option<Prejudged>> {
+    let judged: Vec<Option<Prejudged>> = plan
+        .checks
+        .iter()
+        .map(|&i| {
+            let (leaf, cond) = checks.get(i)?.rule.requirement()?;
+            if leaf.name == plan.table || plan.derived.contains(&leaf.name) {
+                return None;
+            }
+            let t = before.tables.get(leaf.name)?;
+            Some(Prejudged::new(cond, t, as_of))
+        })
+        .collect();
+    if keep_values {
+        return judged;
+    }
+    let prejudged: Vec<usize> = plan
+        .checks
+        .iter()
+        .zip(&judged)
+        .filter_map(|(&i, j)| j.as_ref().map(|_| i))
+        .collect();
+    let still = crate::assess::value_needs_besides_requirements(checks, &prejudged);
+    for &i in &prejudged {
+        let Some((leaf, cond)) = checks.get(i).and_then(|c| c.rule.requirement()) else {
+            continue;
+        };
+        let Some(t) = before.tables.get_mut(leaf.name) else {
+            continue;
+        };
+        let mut fields = Vec::new();
+        cond.fields(&mut fields);
+        for f in fields {
+            if !still.get(leaf.name).is_some_and(|n| n.contains(&f)) {
+                t.drop_values(f);
+            }
+        }
+    }
+    judged
 }
 
 /// Choose the table to stream, if any. `checks` are the selected checks, `sources`
@@ -318,6 +383,8 @@ struct Streamer<'a> {
     rel: RelIndex,
     /// Relations into the derived tables, indexed in each part by line.
     local: Vec<(&'static str, usize)>,
+    /// Per check: its requirement judged beforehand (`prejudge`).
+    judged: Vec<Option<Prejudged>>,
     /// The streamed table's reference fields (field, target table read before).
     refs: Vec<(usize, &'static str)>,
     rejected_ids: &'a RejectedIds,
@@ -355,6 +422,7 @@ impl<'a> Streamer<'a> {
         ev: &'a Evidence,
         rel: RelIndex,
         local: Vec<(&'static str, usize)>,
+        judged: Vec<Option<Prejudged>>,
         rejected_ids: &'a RejectedIds,
         scope: &Scope,
         calendars: &'a BTreeMap<String, Calendar>,
@@ -388,6 +456,7 @@ impl<'a> Streamer<'a> {
             calendars,
             rel,
             local,
+            judged,
             out_of_period: vec![0; ev.inputs.len()],
             suspects: Vec::new(),
         }
@@ -417,16 +486,22 @@ impl<'a> Streamer<'a> {
                 }
             }
         }
-        let ctx = EvalCtx {
-            ev: self.ev,
-            local: Some((part, &local)),
-            as_of: self.as_of,
-            period: self.period,
-            calendars: self.calendars,
-            rel: &self.rel,
-            detail: false,
-        };
-        for (c, slot) in self.checks.iter().zip(self.results.iter_mut()) {
+        for ((c, slot), judged) in self
+            .checks
+            .iter()
+            .zip(self.results.iter_mut())
+            .zip(&self.judged)
+        {
+            let ctx = EvalCtx {
+                ev: self.ev,
+                local: Some((part, &local)),
+                as_of: self.as_of,
+                period: self.period,
+                calendars: self.calendars,
+                rel: &self.rel,
+                detail: false,
+                judged: judged.as_ref(),
+            };
             let mut w = Vec::new();
             let r = crate::assess::run_check(c, &ctx, None, None, &mut w);
             match slot {

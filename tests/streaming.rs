@@ -443,3 +443,93 @@ fn records_whose_ids_share_a_hash_are_told_apart() {
     assert!(ids("r2-postmortem-complete").contains(&b), "{out}");
     assert!(!out.contains(&format!("\"{a}\"")), "{out}");
 }
+
+#[test]
+fn the_poam_and_the_aging_chart_read_the_findings_a_streamed_check_judged() {
+    // Streaming judges R3's requirement on every finding before the incidents are
+    // read, and frees the fields only it reads; the POA&M's owners and due dates and
+    // the aging chart's open findings read them after the assessment, so with those
+    // asked for they stay.
+    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let tmp = tempfile::tempdir().unwrap();
+    write_exports(tmp.path(), 240, Quirks::default());
+    let o = CheckOptions {
+        remediations: true,
+        open_findings: true,
+        ..options(tmp.path(), all_time())
+    };
+    let run = |stream: bool| {
+        evidentia::stream::set_enabled(stream);
+        let out = run_check(&o).unwrap();
+        evidentia::stream::set_enabled(true);
+        (
+            out.streamed,
+            format!("{:?}", out.remediations),
+            format!("{:?}", out.assessment.open_findings),
+            out.remediations.len(),
+            out.assessment.open_findings.len(),
+        )
+    };
+    let whole = run(false);
+    evidentia::evidence::read::tune(0, 777);
+    let streamed = run(true);
+    evidentia::evidence::read::tune_defaults();
+    assert_eq!(streamed.0, Some("incidents"));
+    assert!(whole.3 > 0 && whole.4 > 0, "{whole:?}");
+    assert!(
+        streamed.1 == whole.1 && streamed.2 == whole.2,
+        "{streamed:?}\n---\n{whole:?}"
+    );
+}
+
+#[test]
+fn a_requirement_judged_before_the_stream_frees_the_fields_only_it_reads() {
+    use evidentia::assess::{Scope, needs, selected_checks};
+    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let tmp = tempfile::tempdir().unwrap();
+    write_exports(tmp.path(), 240, Quirks::default());
+    let o = options(tmp.path(), all_time());
+    let mut diags = evidentia::diag::Diags::default();
+    let cat = evidentia::catalog::load_dir(&o.controls, &mut diags);
+    let sources = evidentia::load_sources(&o, &mut diags);
+    let scope = Scope {
+        as_of: o.as_of,
+        period: o.period,
+        frameworks: Vec::new(),
+        sample: None,
+    };
+    let checks = selected_checks(&cat, &scope.frameworks);
+    let wanted = needs(&checks);
+    evidentia::evidence::read::tune(0, 777);
+    // Values of findings' requirement fields (owner, status, due_at) still held.
+    let held = |keep_values: bool| {
+        let (ev, streamed) = evidentia::stream::load(
+            &checks,
+            &sources,
+            &wanted,
+            &scope,
+            &cat.calendars,
+            None,
+            evidentia::stream::Keep {
+                ids: false,
+                values: keep_values,
+            },
+        );
+        assert_eq!(streamed.table, Some("incidents"));
+        let f = ev.table("findings").unwrap();
+        assert!(f.len() > 50, "{}", f.len());
+        ["owner", "status", "due_at", "postmortem_id"].map(|name| {
+            let i = f.field_index(name).unwrap();
+            (0..f.len() as u32)
+                .filter(|&r| !f.get(r, i).is_blank())
+                .count()
+        })
+    };
+    let freed = held(false);
+    let kept = held(true);
+    evidentia::evidence::read::tune_defaults();
+    assert_eq!(freed[..3], [0, 0, 0], "{freed:?}");
+    assert!(kept[..3].iter().all(|&n| n > 20), "{kept:?}");
+    // The reference R3 follows is freed either way once its index is built.
+    assert_eq!((freed[3], kept[3]), (0, 0));
+}

@@ -850,6 +850,33 @@ impl Table {
         dups
     }
 
+    /// Some rows of this table with only some of its fields (and their ids and
+    /// locations), in the order given: row `i` of the result is `rows[i]` here. It
+    /// indexes no ids.
+    pub(crate) fn subset(&self, fields: &[usize], rows: &[u32]) -> Table {
+        let mut t = Table::new(self.def, fields);
+        t.index = false;
+        t.provided = self.provided.clone();
+        let pairs: Vec<(usize, usize)> = fields
+            .iter()
+            .filter_map(|&f| {
+                let from = self.slots.get(f).copied().flatten()?;
+                let to = t.slots.get(f).copied().flatten()?;
+                Some((usize::from(from), usize::from(to)))
+            })
+            .collect();
+        for &r in rows {
+            for &(from, to) in &pairs {
+                if let (Some(src), Some(dst)) = (self.columns.get(from), t.columns.get_mut(to)) {
+                    dst.push_from(src, r as usize);
+                }
+            }
+            let loc = self.loc(r).unwrap_or(Loc { file: 0, line: 0 });
+            t.push_row(self.id(r), loc);
+        }
+        t
+    }
+
     /// Number of rows (including dead ones).
     pub fn len(&self) -> usize {
         self.ids.len()

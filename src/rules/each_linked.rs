@@ -93,6 +93,14 @@ impl Rule for EachLinked {
         self.leaf().map(|t| t.name)
     }
 
+    fn requirement(&self) -> Option<(&'static TableDef, &Cond)> {
+        Some((self.leaf()?, &self.require))
+    }
+
+    fn value_needs_besides_requirement(&self, _table: &'static TableDef, needs: &mut Needs) {
+        path_value_needs(&self.path, needs);
+    }
+
     fn relations(&self, out: &mut Vec<(&'static str, usize)>) {
         out.extend(self.path.iter().map(|s| (s.table.name, s.via)));
     }
@@ -110,12 +118,20 @@ impl Rule for EachLinked {
             return;
         };
         for r in ctx.follow(t, row, &self.path) {
-            let ok = self.require.eval(lt, r, ctx.as_of);
+            // Judged beforehand (a streamed run): the values of a record that does
+            // not meet the requirement are kept apart.
+            let (ok, at) = match ctx.judged.filter(|_| !ctx.detail) {
+                Some(j) => match j.unmet_values(r) {
+                    Some(at) => (false, at),
+                    None => (j.met(r), (lt, r)),
+                },
+                None => (self.require.eval(lt, r, ctx.as_of), (lt, r)),
+            };
             if ok && !ctx.detail {
                 out.push(Outcome::new(leaf.name, r, Verdict::Pass, String::new()));
                 continue;
             }
-            let values = cond_values(&self.require, lt, r);
+            let values = cond_values(&self.require, at.0, at.1);
             out.push(Outcome {
                 table: leaf.name,
                 row: r,

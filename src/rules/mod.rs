@@ -425,6 +425,62 @@ pub struct EvalCtx<'a> {
     /// Build messages and values for passing records too (`explain`); the check run
     /// keeps only non-passing records, so it skips that work.
     pub detail: bool,
+    /// The rule's `requirement`, judged beforehand for every record of its table
+    /// (streaming sets it per check, never with `detail`).
+    pub judged: Option<&'a Prejudged>,
+}
+
+/// A rule's `requirement`, judged once for every record of a table read before the
+/// streamed one (`crate::stream`), instead of each time a record is reached. The
+/// fields that only the requirement reads can then be freed; the values of the
+/// records that do not meet it are kept, for their exception records.
+#[derive(Debug)]
+pub struct Prejudged {
+    /// Per row of the table: does it meet the requirement?
+    met: crate::evidence::rows::Flags,
+    /// The rows that do not, in order: row `i` of `unmet` holds the values of
+    /// `unmet_rows[i]`.
+    unmet_rows: Vec<u32>,
+    /// The requirement's fields of those rows.
+    unmet: Table,
+}
+
+impl Prejudged {
+    /// Judge every row of `t` by `cond`.
+    pub fn new(cond: &Cond, t: &Table, as_of: Ts) -> Prejudged {
+        let mut met = crate::evidence::rows::Flags::default();
+        met.reserve(t.len());
+        let mut unmet_rows = Vec::new();
+        for r in 0..t.len() as u32 {
+            let ok = cond.eval(t, r, as_of);
+            met.push(ok);
+            if !ok {
+                unmet_rows.push(r);
+            }
+        }
+        let mut fields = Vec::new();
+        cond.fields(&mut fields);
+        fields.sort_unstable();
+        fields.dedup();
+        let unmet = t.subset(&fields, &unmet_rows);
+        Prejudged {
+            met,
+            unmet_rows,
+            unmet,
+        }
+    }
+
+    /// Does row `r` meet the requirement?
+    pub fn met(&self, r: u32) -> bool {
+        self.met.get(r as usize).unwrap_or(false)
+    }
+
+    /// Where the requirement's values of a row that does not meet it are: a table
+    /// and its row (`None` for a row that meets it).
+    pub fn unmet_values(&self, r: u32) -> Option<(&Table, u32)> {
+        let i = self.unmet_rows.binary_search(&r).ok()?;
+        Some((&self.unmet, i as u32))
+    }
 }
 
 impl EvalCtx<'_> {
@@ -510,6 +566,18 @@ pub trait Rule: Debug + Send + Sync {
     /// and implement `evaluate_all`.
     fn aggregate(&self) -> bool {
         false
+    }
+    /// A condition this rule judges each record of another table by, on its own (the
+    /// verdict does not depend on the record it was reached from): each-linked's
+    /// `require` on the last table of its path. A streamed run works its verdict out
+    /// once per record beforehand (`Prejudged`).
+    fn requirement(&self) -> Option<(&'static TableDef, &Cond)> {
+        None
+    }
+    /// `value_needs` without the fields that only the `requirement` reads: what the
+    /// rule still reads as values once the requirement is `Prejudged`.
+    fn value_needs_besides_requirement(&self, table: &'static TableDef, needs: &mut Needs) {
+        self.value_needs(table, needs);
     }
     /// Evaluate the whole population at once (aggregate rules).
     fn evaluate_all(&self, ctx: &EvalCtx<'_>, table: &Table, rows: &[u32], out: &mut Vec<Outcome>) {
