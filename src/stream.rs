@@ -89,9 +89,58 @@ pub fn load(
     };
     let (mut before, mut rest) = load_phased(sources, needs, progress, Some(plan.table));
     let rejected_ids = rest.rejected_ids().clone();
-    let steps = Steps::of(&plan, checks);
+    // The relation indexes and the rest of the preparation are made on the judging
+    // thread while the first parts are read.
+    let Judged {
+        mut streamed,
+        late,
+        out_of_period,
+        suspects,
+    } = judge_while_reading(
+        || {
+            prepare(
+                &plan,
+                checks,
+                &mut before,
+                &rejected_ids,
+                scope,
+                calendars,
+                keep,
+            )
+        },
+        |st, part, rejected| st.part(part, rejected),
+        |sink| rest.read(sink),
+    )
+    .finish();
+    let mut ev = rest.finish(before, late);
+    ev.streamed_out_of_period = out_of_period;
+    if diverged(&ev, &plan, &suspects) {
+        // A derived row that a whole load links elsewhere: read again, whole.
+        drop(ev);
+        return (
+            load_with_progress(sources, needs, progress),
+            Streamed::default(),
+        );
+    }
+    streamed.table = Some(plan.table);
+    (ev, streamed)
+}
+
+/// Ready the judging of the streamed table once the tables read `before` it are
+/// loaded: the relation indexes into them, the references and id indexes the stream
+/// does not need freed, the requirements judged beforehand (`prejudge`).
+fn prepare<'a>(
+    plan: &'a Plan,
+    checks: &[&'a Check],
+    before: &'a mut Evidence,
+    rejected_ids: &'a RejectedIds,
+    scope: &Scope,
+    calendars: &'a BTreeMap<String, Calendar>,
+    keep: Keep,
+) -> Streamer<'a> {
+    let steps = Steps::of(plan, checks);
     let rel =
-        RelIndex::build(&before, &steps.by_row).with(RelIndex::build_by_id(&before, &steps.by_id));
+        RelIndex::build(before, &steps.by_row).with(RelIndex::build_by_id(before, &steps.by_id));
     // A reference the streamed checks follow by row, and no check reads as a value,
     // is not read again once its relation index is built: its text goes before the
     // streamed table is read (its resolved rows stay, for the other checks).
@@ -133,36 +182,18 @@ pub fn load(
             }
         }
     }
-    let judged = prejudge(&plan, checks, &mut before, scope.as_of, keep.values);
-    let st = Streamer::new(
-        &plan,
+    let judged = prejudge(plan, checks, before, scope.as_of, keep.values);
+    Streamer::new(
+        plan,
         checks,
-        &before,
+        before,
         rel,
         steps.local,
         judged,
-        &rejected_ids,
+        rejected_ids,
         scope,
         calendars,
-    );
-    let Judged {
-        mut streamed,
-        late,
-        out_of_period,
-        suspects,
-    } = judge_while_reading(st, |sink| rest.read(sink)).finish();
-    let mut ev = rest.finish(before, late);
-    ev.streamed_out_of_period = out_of_period;
-    if diverged(&ev, &plan, &suspects) {
-        // A derived row that a whole load links elsewhere: read again, whole.
-        drop(ev);
-        return (
-            load_with_progress(sources, needs, progress),
-            Streamed::default(),
-        );
-    }
-    streamed.table = Some(plan.table);
-    (ev, streamed)
+    )
 }
 
 /// Judge beforehand the requirements that the streamed checks (`plan.checks`) judge
@@ -625,23 +656,43 @@ fn diverged(ev: &Evidence, plan: &Plan, suspects: &[Box<str>]) -> bool {
 
 /// Run `read`, judging the parts it hands its sink on a thread of their own: judging
 /// a part overlaps with reading and merging the next ones (parts are handed over one
-/// at a time, in file order).
-fn judge_while_reading<'a>(
-    mut st: Streamer<'a>,
+/// at a time, in file order). The judging thread first makes its judge (`prepare`,
+/// a `Streamer`); the parts read meanwhile wait, up to `WAITING` of them (a part
+/// holds only the fields the checks read, about a hundred bytes a record).
+fn judge_while_reading<S: Send>(
+    prepare: impl FnOnce() -> S + Send,
+    mut judge: impl FnMut(&mut S, &mut Evidence, &HashSet<u64>) + Send,
     read: impl FnOnce(&mut crate::evidence::read::Sink<'_>),
-) -> Streamer<'a> {
+) -> S {
+    const WAITING: usize = 32;
+    let ready = std::sync::atomic::AtomicBool::new(false);
+    let ready_ref = &ready;
     std::thread::scope(|s| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<(Evidence, HashSet<u64>)>(1);
         let judge = s.spawn(move || {
+            let mut st = prepare();
+            ready_ref.store(true, std::sync::atomic::Ordering::Release);
             for (mut part, rejected) in rx {
-                st.part(&mut part, &rejected);
+                judge(&mut st, &mut part, &rejected);
             }
             st
         });
+        let mut waiting = Vec::new();
+        // A send fails only if the judging thread failed; its join says so.
         read(&mut |part, rejected| {
-            // A send fails only if the judging thread failed; its join says so.
-            let _ = tx.send((std::mem::take(part), rejected.clone()));
+            let item = (std::mem::take(part), rejected.clone());
+            if waiting.len() < WAITING && !ready.load(std::sync::atomic::Ordering::Acquire) {
+                waiting.push(item);
+                return;
+            }
+            for w in waiting.drain(..) {
+                let _ = tx.send(w);
+            }
+            let _ = tx.send(item);
         });
+        for w in waiting {
+            let _ = tx.send(w);
+        }
         drop(tx);
         judge
             .join()
@@ -661,4 +712,42 @@ pub fn set_enabled(on: bool) {
 /// Is streaming on?
 pub fn enabled() -> bool {
     ENABLED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// The order `n` parts are judged in when the judge is made only once the reader
+    /// has handed over `ready_after` of them. (Part `k` is told by its rejected line.)
+    fn judged_order(n: u64, ready_after: u64) -> Vec<u64> {
+        let (go, wait) = std::sync::mpsc::channel::<()>();
+        judge_while_reading(
+            move || {
+                wait.recv().unwrap();
+                Vec::new()
+            },
+            |seen: &mut Vec<u64>, _part, rejected| seen.extend(rejected.iter().copied()),
+            |sink| {
+                for k in 0..n {
+                    if k == ready_after {
+                        go.send(()).unwrap();
+                    }
+                    sink(&mut Evidence::default(), &HashSet::from([k]));
+                }
+                if ready_after >= n {
+                    go.send(()).unwrap();
+                }
+            },
+        )
+    }
+
+    #[test]
+    fn parts_read_while_the_judge_is_made_are_judged_in_order() {
+        // Parts wait until the judge is made, then the later ones follow them; all of
+        // them wait when the reading ends first. Each is judged once, in file order.
+        assert_eq!(judged_order(100, 21), (0..100).collect::<Vec<u64>>());
+        assert_eq!(judged_order(10, 10), (0..10).collect::<Vec<u64>>());
+    }
 }
