@@ -123,7 +123,7 @@ impl Rule for EachLinked {
             let (ok, at) = match ctx.judged.filter(|_| !ctx.detail) {
                 Some(j) => match j.unmet_values(r) {
                     Some(at) => (false, at),
-                    None => (j.met(r), (lt, r)),
+                    None => (true, (lt, r)),
                 },
                 None => (self.require.eval(lt, r, ctx.as_of), (lt, r)),
             };

@@ -436,10 +436,8 @@ pub struct EvalCtx<'a> {
 /// records that do not meet it are kept, for their exception records.
 #[derive(Debug)]
 pub struct Prejudged {
-    /// Per row of the table: does it meet the requirement?
-    met: crate::evidence::rows::Flags,
-    /// The rows that do not, in order: row `i` of `unmet` holds the values of
-    /// `unmet_rows[i]`.
+    /// The rows that do not meet it, in order (every other row does): row `i` of
+    /// `unmet` holds the values of `unmet_rows[i]`.
     unmet_rows: Vec<u32>,
     /// The requirement's fields of those rows.
     unmet: Table,
@@ -448,35 +446,19 @@ pub struct Prejudged {
 impl Prejudged {
     /// Judge every row of `t` by `cond`.
     pub fn new(cond: &Cond, t: &Table, as_of: Ts) -> Prejudged {
-        let mut met = crate::evidence::rows::Flags::default();
-        met.reserve(t.len());
-        let mut unmet_rows = Vec::new();
-        for r in 0..t.len() as u32 {
-            let ok = cond.eval(t, r, as_of);
-            met.push(ok);
-            if !ok {
-                unmet_rows.push(r);
-            }
-        }
+        let unmet_rows: Vec<u32> = (0..t.len() as u32)
+            .filter(|&r| !cond.eval(t, r, as_of))
+            .collect();
         let mut fields = Vec::new();
         cond.fields(&mut fields);
         fields.sort_unstable();
         fields.dedup();
         let unmet = t.subset(&fields, &unmet_rows);
-        Prejudged {
-            met,
-            unmet_rows,
-            unmet,
-        }
-    }
-
-    /// Does row `r` meet the requirement?
-    pub fn met(&self, r: u32) -> bool {
-        self.met.get(r as usize).unwrap_or(false)
+        Prejudged { unmet_rows, unmet }
     }
 
     /// Where the requirement's values of a row that does not meet it are: a table
-    /// and its row (`None` for a row that meets it).
+    /// and its row (`None`: the row meets it).
     pub fn unmet_values(&self, r: u32) -> Option<(&Table, u32)> {
         let i = self.unmet_rows.binary_search(&r).ok()?;
         Some((&self.unmet, i as u32))
