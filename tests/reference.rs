@@ -1,8 +1,9 @@
 //! The reference checks R1-R4 (benches/reference) on the hand-made edge case of
 //! ../shared/bench/edge, compared byte for byte with its independent oracle
 //! `expected_violations.csv`, building the `rule,id` file the way
-//! benches/reference/run.sh does. Skipped (with a note on stderr) when ../shared is
-//! not there.
+//! benches/reference/run.sh does; and run.sh itself, which the benchmark times, on the
+//! same case and with a stand-in binary. Skipped (with a note on stderr) when ../shared
+//! or bash is not there.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
 
@@ -87,4 +88,83 @@ fn reference_checks_match_the_edge_oracle() {
         "exception-ids.csv was:\n{ids}"
     );
     assert_eq!(got.as_bytes(), &expected[..], "byte-for-byte");
+}
+
+/// Run benches/reference/run.sh on `data` with `bin` as the evidentia binary; `None`
+/// (after a note) when bash is not there.
+fn run_sh(
+    bin: &std::path::Path,
+    data: &std::path::Path,
+    envs: &[(&str, &str)],
+) -> Option<(i32, String)> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("rule-id.csv");
+    let output = match Command::new("bash")
+        .arg(root.join("benches/reference/run.sh"))
+        .arg(data)
+        .arg(&out)
+        .env("EVIDENTIA_BIN", bin)
+        .env("TMPDIR", tmp.path())
+        .envs(envs.iter().copied())
+        .output()
+    {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("skipped: bash could not be run ({e})");
+            return None;
+        }
+    };
+    let code = output.status.code().unwrap_or(-1);
+    let left: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n != "rule-id.csv")
+        .collect();
+    assert!(left.is_empty(), "run.sh left {left:?} behind");
+    Some((code, std::fs::read_to_string(&out).unwrap_or_default()))
+}
+
+#[test]
+fn run_sh_gives_the_edge_oracle() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let edge = root.join("../shared/bench/edge");
+    if !edge.is_dir() {
+        eprintln!("skipped: ../shared/bench/edge not found");
+        return;
+    }
+    let expected = std::fs::read_to_string(edge.join("expected_violations.csv")).unwrap();
+    let bin = PathBuf::from(env!("CARGO_BIN_EXE_evidentia"));
+    if let Some((code, got)) = run_sh(&bin, &edge, &[]) {
+        assert_eq!(code, 0);
+        assert_eq!(got, expected);
+    }
+}
+
+/// run.sh sorts only when evidentia's order is not already bytewise: an unsorted file
+/// (a stand-in binary writes it) comes out sorted, with the header first; an error of
+/// the binary (exit 2) is passed on.
+#[test]
+fn run_sh_sorts_ids_that_come_unsorted_and_passes_errors_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fake = tmp.path().join("fake-evidentia");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\nwhile [ \"$1\" != --out ]; do shift; done\nmkdir -p \"$2\"\n\
+         printf 'check_id,record_id\\nr2-x,INC-2\\nr1-y,INC-9\\nr2-x,INC-1\\n' > \"$2/exception-ids.csv\"\n\
+         exit ${FAKE_EXIT:-1}\n",
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    if let Some((code, got)) = run_sh(&fake, tmp.path(), &[]) {
+        assert_eq!(code, 0);
+        assert_eq!(got, "rule,id\nR1,INC-9\nR2,INC-1\nR2,INC-2\n");
+    }
+    if let Some((code, _)) = run_sh(&fake, tmp.path(), &[("FAKE_EXIT", "2")]) {
+        assert_eq!(code, 2);
+    }
 }
