@@ -1853,7 +1853,6 @@ fn find_dangling(
     rejected_ids: &BTreeMap<&'static str, HashSet<Box<str>>>,
     want: &dyn Fn(&str) -> bool,
 ) -> Vec<Late> {
-    // Each reference field is resolved on its own thread; results come back in order.
     let mut jobs: Vec<(&'static str, usize, &'static str)> = Vec::new();
     for (name, t) in &ev.tables {
         for (fi, fd) in t.def.fields.iter().enumerate() {
@@ -1869,32 +1868,52 @@ fn find_dangling(
             }
         }
     }
+    // Each field's rows are resolved in stretches, on every core: one field (the
+    // postmortems' incident references, resolved after the stream) would otherwise
+    // keep one core busy while the other idles. Each stretch writes its rows' parents
+    // into its own part of the field's list, allocated once: no stretch's list is
+    // copied (the end of the stream is a run's peak of memory).
+    let mut parents: Vec<Vec<u32>> = jobs
+        .iter()
+        .map(|&(name, _, _)| vec![u32::MAX; ev.tables.get(name).map_or(0, Table::len)])
+        .collect();
+    let rows = par::stretch_rows();
+    let mut stretches = Vec::new();
+    for (j, p) in parents.iter_mut().enumerate() {
+        for (k, part) in p.chunks_mut(rows).enumerate() {
+            stretches.push((j, k * rows, std::sync::Mutex::new(part)));
+        }
+    }
     let evr = &*ev;
-    let done = crate::assess::par_map(&jobs, |&(name, fi, target)| {
+    let done = crate::assess::par_map(&stretches, |(j, start, part)| {
         let mut late: Vec<Late> = Vec::new();
+        let Some(&(name, fi, target)) = jobs.get(*j) else {
+            return late;
+        };
         let (Some(t), Some(tt)) = (evr.tables.get(name), evr.tables.get(target)) else {
-            return (name, fi, Vec::new(), late);
+            return late;
         };
         let empty = HashSet::new();
         let rej = rejected_ids.get(target).unwrap_or(&empty);
-        let mut parents = Vec::with_capacity(t.len());
-        for row in 0..t.len() as u32 {
+        let mut part = part.lock().unwrap_or_else(|e| e.into_inner());
+        for (i, slot) in part.iter_mut().enumerate() {
+            let row = (start + i) as u32;
             let (parent, d) = resolve_ref(evr, t, fi, row, tt, rej);
             if let Some(d) = d {
                 late.push((name, fi, row, d));
             }
-            parents.push(parent);
+            *slot = parent;
         }
-        (name, fi, parents, late)
+        late
     });
-    let mut late: Vec<Late> = Vec::new();
-    for (name, fi, parents, l) in done {
+    drop(stretches);
+    for (&(name, fi, _), p) in jobs.iter().zip(parents) {
         if let Some(t) = ev.tables.get_mut(name) {
-            t.parents.insert(fi, parents);
+            t.parents.insert(fi, p);
         }
-        late.extend(l);
     }
-    late
+    // In field order, each field's rows in order: the stretches came back in order.
+    done.into_iter().flatten().collect()
 }
 
 /// The row of `tt` that reference field `fi` of a row of `t` names (`u32::MAX`:

@@ -61,6 +61,13 @@ pub(super) fn parallel(len: u64) -> bool {
     len >= PARALLEL_MIN.load(Ordering::Relaxed)
 }
 
+/// Rows of a reference field resolved in one piece of work (`find_dangling`): 65,536
+/// with the default block, fewer with the testing knob's small blocks, so that the
+/// tests that compare parallel and sequential reads split the fields too.
+pub(super) fn stretch_rows() -> usize {
+    (BLOCK.load(Ordering::Relaxed) / 16).max(1)
+}
+
 /// A stretch of the file that starts and ends at record boundaries.
 struct Job {
     seq: u64,
