@@ -167,15 +167,16 @@ fn prepare<'a>(
             table.parents.remove(&via);
         }
     }
+    // During the stream a table read before is looked up by id only through the
+    // streamed group's references into it.
+    let targets: Vec<&'static str> = std::iter::once(plan.table)
+        .chain(plan.derived.iter().copied())
+        .filter_map(crate::evidence::tables::table)
+        .flat_map(|d| d.fields.iter().filter_map(|f| f.refers_to))
+        .collect();
     if !keep.ids {
-        // During the stream a table read before is looked up by id only through the
-        // streamed group's references into it: the other indexes go now (5 to 10
-        // bytes a row; a look-up without one searches the ids).
-        let targets: Vec<&'static str> = std::iter::once(plan.table)
-            .chain(plan.derived.iter().copied())
-            .filter_map(crate::evidence::tables::table)
-            .flat_map(|d| d.fields.iter().filter_map(|f| f.refers_to))
-            .collect();
+        // The other indexes go now (5 to 10 bytes a row; a look-up without one
+        // searches the ids).
         for t in before.tables.values_mut() {
             if !targets.contains(&t.def.name) {
                 t.drop_id_index();
@@ -183,6 +184,9 @@ fn prepare<'a>(
         }
     }
     let judged = prejudge(plan, checks, before, scope.as_of, keep.values);
+    if !keep.ids && !keep.values && scope.sample.is_none() {
+        blank_ids(plan, checks, before, &judged, &targets);
+    }
     Streamer::new(
         plan,
         checks,
@@ -247,6 +251,62 @@ fn prejudge(
         }
     }
     judged
+}
+
+/// Blank the ids of the records of a table read before that only requirements
+/// judged beforehand (`prejudge`) report: of those, only the records that fail a
+/// requirement become exception records, named by their ids; the other ids (9 MB of
+/// the findings' at 1M incidents) are never read again. Kept when any other check
+/// judges the table's records, reaches them (a `linked` message lists the ids it
+/// found), steps from them by id, or reads the id as a value, and when the stream
+/// looks the table up by id (`targets`). Not called when the POA&M, the aging
+/// chart or a sample reads the tables after the assessment.
+fn blank_ids(
+    plan: &Plan,
+    checks: &[&Check],
+    before: &mut Evidence,
+    judged: &[Option<Prejudged>],
+    targets: &[&'static str],
+) {
+    // The prejudged checks, by the table whose records they judge.
+    let mut leaves: Vec<(&'static str, usize, &Prejudged)> = Vec::new();
+    for (&i, j) in plan.checks.iter().zip(judged) {
+        if let (Some(j), Some((leaf, _))) = (j, checks.get(i).and_then(|c| c.rule.requirement())) {
+            leaves.push((leaf.name, i, j));
+        }
+    }
+    let prejudged: Vec<usize> = leaves.iter().map(|&(_, i, _)| i).collect();
+    let values = crate::assess::value_needs_besides_requirements(checks, &prejudged);
+    let mut tables: Vec<&'static str> = leaves.iter().map(|&(t, _, _)| t).collect();
+    tables.sort_unstable();
+    tables.dedup();
+    for name in tables {
+        let mine = |i: usize| leaves.iter().any(|&(t, k, _)| t == name && k == i);
+        let read_elsewhere = checks.iter().enumerate().any(|(i, c)| {
+            if mine(i) {
+                return false;
+            }
+            let mut rels = Vec::new();
+            c.rule.relations(&mut rels);
+            c.table.name == name
+                || c.rule.judged_table() == Some(name)
+                || rels.iter().any(|&(t, _)| t == name)
+        });
+        if read_elsewhere
+            || targets.contains(&name)
+            || values.get(name).is_some_and(|v| v.contains(&0))
+        {
+            continue;
+        }
+        let failing: Vec<&Prejudged> = leaves
+            .iter()
+            .filter(|&&(t, _, _)| t == name)
+            .map(|&(_, _, j)| j)
+            .collect();
+        if let Some(t) = before.tables.get_mut(name) {
+            t.blank_ids_except(|r| failing.iter().any(|j| j.unmet_values(r).is_some()));
+        }
+    }
 }
 
 /// Choose the table to stream, if any. `checks` are the selected checks, `sources`

@@ -533,3 +533,89 @@ fn a_requirement_judged_before_the_stream_frees_the_fields_only_it_reads() {
     // The reference R3 follows is freed either way once its index is built.
     assert_eq!((freed[3], kept[3]), (0, 0));
 }
+
+/// The findings' ids are read again only for the findings that fail R3's requirement
+/// (judged before the stream): the other ids are blanked, unless the POA&M or the
+/// aging chart reads the findings after the assessment, or another check judges or
+/// reaches them.
+#[test]
+fn only_the_ids_a_prejudged_requirement_reports_are_kept() {
+    use evidentia::assess::{Scope, needs, selected_checks};
+    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    write_exports(&data, 240, Quirks::default());
+    // The reference catalog, and the same with a check that judges every finding.
+    let more = tmp.path().join("controls");
+    std::fs::create_dir(&more).unwrap();
+    for e in std::fs::read_dir(root().join("benches/reference/controls")).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, more.join(p.file_name().unwrap())).unwrap();
+    }
+    std::fs::write(
+        more.join("findings.yaml"),
+        "checks:\n  - id: r5-findings-have-a-kind\n    title: Findings have a kind\n    rule: required\n    population: { table: findings }\n    fields: [kind]\n",
+    )
+    .unwrap();
+    let as_of = parse_instant("2025-07-01T00:00:00Z").unwrap();
+    // The findings' ids after a streamed load, and whether R3's requirement holds.
+    let load = |controls: &Path, keep_values: bool| {
+        let mut o = options(&data, all_time());
+        o.controls = controls.to_path_buf();
+        let mut diags = evidentia::diag::Diags::default();
+        let cat = evidentia::catalog::load_dir(&o.controls, &mut diags);
+        let sources = evidentia::load_sources(&o, &mut diags);
+        let scope = Scope {
+            as_of: o.as_of,
+            period: o.period,
+            frameworks: Vec::new(),
+            sample: None,
+        };
+        let checks = selected_checks(&cat, &scope.frameworks);
+        let (ev, streamed) = evidentia::stream::load(
+            &checks,
+            &sources,
+            &needs(&checks),
+            &scope,
+            &cat.calendars,
+            None,
+            evidentia::stream::Keep {
+                ids: false,
+                values: keep_values,
+            },
+        );
+        assert_eq!(streamed.table, Some("incidents"));
+        let f = ev.table("findings").unwrap();
+        let [owner, status, due] = ["owner", "status", "due_at"].map(|n| f.field_index(n).unwrap());
+        (0..f.len() as u32)
+            .map(|r| {
+                let met = !f.get(r, owner).is_blank()
+                    && (f.get(r, status).text() == Some("closed")
+                        || f.get(r, due).time().is_some_and(|d| d > as_of));
+                (f.id(r).to_string(), met, f.live(r))
+            })
+            .collect::<Vec<_>>()
+    };
+    // Small files are streamed only when read in parallel.
+    evidentia::evidence::read::tune(0, 777);
+    let whole = load(&root().join("benches/reference/controls"), true);
+    let lean = load(&root().join("benches/reference/controls"), false);
+    let judged = load(&more, false);
+    evidentia::evidence::read::tune_defaults();
+    assert_eq!(whole.len(), lean.len());
+    assert!(whole.iter().all(|(id, _, _)| !id.is_empty()));
+    let (mut kept, mut blanked) = (0, 0);
+    for ((id, met, live), (lean_id, _, _)) in whole.iter().zip(&lean) {
+        if *met && *live {
+            assert_eq!(lean_id, "", "{id} meets the requirement");
+            blanked += 1;
+        } else {
+            assert_eq!(lean_id, id);
+            kept += 1;
+        }
+    }
+    assert!(kept > 10 && blanked > 10, "{kept} kept, {blanked} blanked");
+    // Another check judges every finding: every id stays.
+    assert!(judged.iter().all(|(id, _, _)| !id.is_empty()));
+}

@@ -949,6 +949,38 @@ impl Table {
         }
     }
 
+    /// Blank the ids of the rows that `keep` does not name, for a table whose other
+    /// ids nothing reads again (`crate::stream` does this for a table whose records
+    /// only a requirement judged beforehand reports, and then only those that fail
+    /// it). A dead row keeps its id: its rejection names it when the reading ends.
+    /// Nothing is blanked while the id index is held, as a look-up compares ids.
+    /// The number of rows does not change.
+    pub(crate) fn blank_ids_except(&mut self, keep: impl Fn(u32) -> bool) {
+        if self.index {
+            return;
+        }
+        let n = self.ids.len();
+        let kept = |r: usize| keep(r as u32) || !self.live(r as u32);
+        let bytes: usize = (0..n)
+            .filter(|&r| kept(r))
+            .map(|r| self.ids.get(r).len())
+            .sum();
+        let mut ids = Texts {
+            buf: String::with_capacity(bytes),
+            fixed: false,
+            ends: Vec::with_capacity(n),
+            bits: self.ids.bits,
+            ..Texts::default()
+        };
+        for r in 0..n {
+            if kept(r) {
+                ids.buf.push_str(self.ids.get(r));
+            }
+            ids.push_stored_end(ids.buf.len());
+        }
+        self.ids = ids;
+    }
+
     /// Free the id index (5 to 10 bytes a row) once reading is done and references
     /// are resolved: a check run looks nothing up by id after that, unless it writes
     /// the POA&M (`report::oscal::remediations`).
@@ -1187,6 +1219,31 @@ mod tests {
         assert!(t.parents.is_empty());
         assert_eq!(t.get(0, status), Value::Text("complete"));
         assert_eq!(t.id(0), "PM-1");
+    }
+
+    /// Only the ids named, and those of dead rows, stay; the rows stay as many; nothing
+    /// is blanked while the id index is held.
+    #[test]
+    fn ids_are_blanked_but_those_kept_and_the_dead_ones() {
+        let def = crate::evidence::tables::table("findings").unwrap();
+        let mut t = Table::new(def, &[]);
+        let ids = ["FND-1", "FND-22", "FND-3", "FND-4", "FND-555"];
+        for (i, id) in ids.iter().enumerate() {
+            let loc = Loc {
+                file: 0,
+                line: i as u32 + 2,
+            };
+            assert_eq!(t.commit(id, loc), Ok(i as u32));
+        }
+        t.blank_ids_except(|_| false);
+        assert_eq!(t.id(4), "FND-555", "the index is held: nothing blanked");
+        t.drop_id_index();
+        t.dead.set(3, true);
+        t.blank_ids_except(|r| r == 1 || r == 4);
+        assert_eq!(t.len(), 5);
+        let now: Vec<&str> = (0..5).map(|r| t.id(r)).collect();
+        assert_eq!(now, ["", "FND-22", "", "FND-4", "FND-555"]);
+        assert_eq!(t.loc(2).map(|l| l.line), Some(4));
     }
 
     #[test]
