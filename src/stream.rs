@@ -298,13 +298,15 @@ fn blank_ids(
         {
             continue;
         }
-        let failing: Vec<&Prejudged> = leaves
+        let mut failing: Vec<u32> = leaves
             .iter()
             .filter(|&&(t, _, _)| t == name)
-            .map(|&(_, _, j)| j)
+            .flat_map(|&(_, _, j)| j.unmet_rows().iter().copied())
             .collect();
+        failing.sort_unstable();
+        failing.dedup();
         if let Some(t) = before.tables.get_mut(name) {
-            t.blank_ids_except(|r| failing.iter().any(|j| j.unmet_values(r).is_some()));
+            t.blank_ids_except(&failing);
         }
     }
 }

@@ -949,21 +949,26 @@ impl Table {
         }
     }
 
-    /// Blank the ids of the rows that `keep` does not name, for a table whose other
+    /// Blank the ids of the rows that `keep` (sorted) does not name, for a table whose other
     /// ids nothing reads again (`crate::stream` does this for a table whose records
     /// only a requirement judged beforehand reports, and then only those that fail
     /// it). A dead row keeps its id: its rejection names it when the reading ends.
     /// Nothing is blanked while the id index is held, as a look-up compares ids.
     /// The number of rows does not change.
-    pub(crate) fn blank_ids_except(&mut self, keep: impl Fn(u32) -> bool) {
+    pub(crate) fn blank_ids_except(&mut self, keep: &[u32]) {
         if self.index {
             return;
         }
         let n = self.ids.len();
-        let kept = |r: usize| keep(r as u32) || !self.live(r as u32);
-        let bytes: usize = (0..n)
-            .filter(|&r| kept(r))
-            .map(|r| self.ids.get(r).len())
+        // `keep` is sorted: walked alongside the rows.
+        let kept = |keep: &mut std::iter::Peekable<std::slice::Iter<'_, u32>>, r: u32| {
+            while keep.next_if(|&&k| k < r).is_some() {}
+            keep.next_if_eq(&&r).is_some() || !self.live(r)
+        };
+        let mut walk = keep.iter().peekable();
+        let bytes: usize = (0..n as u32)
+            .filter(|&r| kept(&mut walk, r))
+            .map(|r| self.ids.get(r as usize).len())
             .sum();
         let mut ids = Texts {
             buf: String::with_capacity(bytes),
@@ -972,9 +977,10 @@ impl Table {
             bits: self.ids.bits,
             ..Texts::default()
         };
-        for r in 0..n {
-            if kept(r) {
-                ids.buf.push_str(self.ids.get(r));
+        let mut walk = keep.iter().peekable();
+        for r in 0..n as u32 {
+            if kept(&mut walk, r) {
+                ids.buf.push_str(self.ids.get(r as usize));
             }
             ids.push_stored_end(ids.buf.len());
         }
@@ -1235,11 +1241,11 @@ mod tests {
             };
             assert_eq!(t.commit(id, loc), Ok(i as u32));
         }
-        t.blank_ids_except(|_| false);
+        t.blank_ids_except(&[]);
         assert_eq!(t.id(4), "FND-555", "the index is held: nothing blanked");
         t.drop_id_index();
         t.dead.set(3, true);
-        t.blank_ids_except(|r| r == 1 || r == 4);
+        t.blank_ids_except(&[1, 4]);
         assert_eq!(t.len(), 5);
         let now: Vec<&str> = (0..5).map(|r| t.id(r)).collect();
         assert_eq!(now, ["", "FND-22", "", "FND-4", "FND-555"]);

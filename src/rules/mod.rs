@@ -457,6 +457,11 @@ impl Prejudged {
         Prejudged { unmet_rows, unmet }
     }
 
+    /// The rows that do not meet it, in order.
+    pub fn unmet_rows(&self) -> &[u32] {
+        &self.unmet_rows
+    }
+
     /// Where the requirement's values of a row that does not meet it are: a table
     /// and its row (`None`: the row meets it).
     pub fn unmet_values(&self, r: u32) -> Option<(&Table, u32)> {
