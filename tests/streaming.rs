@@ -482,16 +482,13 @@ fn the_poam_and_the_aging_chart_read_the_findings_a_streamed_check_judged() {
     );
 }
 
-#[test]
-fn a_requirement_judged_before_the_stream_frees_the_fields_only_it_reads() {
+/// The evidence after a streamed load of `o`'s catalog and data (`stream::load`, as
+/// `check` calls it), the id indexes not kept, the values kept or not.
+fn streamed_evidence(o: &CheckOptions, keep_values: bool) -> evidentia::evidence::Evidence {
     use evidentia::assess::{Scope, needs, selected_checks};
-    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let tmp = tempfile::tempdir().unwrap();
-    write_exports(tmp.path(), 240, Quirks::default());
-    let o = options(tmp.path(), all_time());
     let mut diags = evidentia::diag::Diags::default();
     let cat = evidentia::catalog::load_dir(&o.controls, &mut diags);
-    let sources = evidentia::load_sources(&o, &mut diags);
+    let sources = evidentia::load_sources(o, &mut diags);
     let scope = Scope {
         as_of: o.as_of,
         period: o.period,
@@ -499,23 +496,32 @@ fn a_requirement_judged_before_the_stream_frees_the_fields_only_it_reads() {
         sample: None,
     };
     let checks = selected_checks(&cat, &scope.frameworks);
-    let wanted = needs(&checks);
+    let (ev, streamed) = evidentia::stream::load(
+        &checks,
+        &sources,
+        &needs(&checks),
+        &scope,
+        &cat.calendars,
+        None,
+        evidentia::stream::Keep {
+            ids: false,
+            values: keep_values,
+        },
+    );
+    assert_eq!(streamed.table, Some("incidents"));
+    ev
+}
+
+#[test]
+fn a_requirement_judged_before_the_stream_frees_the_fields_only_it_reads() {
+    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let tmp = tempfile::tempdir().unwrap();
+    write_exports(tmp.path(), 240, Quirks::default());
+    let o = options(tmp.path(), all_time());
     evidentia::evidence::read::tune(0, 777);
     // Values of findings' requirement fields (owner, status, due_at) still held.
     let held = |keep_values: bool| {
-        let (ev, streamed) = evidentia::stream::load(
-            &checks,
-            &sources,
-            &wanted,
-            &scope,
-            &cat.calendars,
-            None,
-            evidentia::stream::Keep {
-                ids: false,
-                values: keep_values,
-            },
-        );
-        assert_eq!(streamed.table, Some("incidents"));
+        let ev = streamed_evidence(&o, keep_values);
         let f = ev.table("findings").unwrap();
         assert!(f.len() > 50, "{}", f.len());
         ["owner", "status", "due_at", "postmortem_id"].map(|name| {
@@ -540,7 +546,6 @@ fn a_requirement_judged_before_the_stream_frees_the_fields_only_it_reads() {
 /// reaches them.
 #[test]
 fn only_the_ids_a_prejudged_requirement_reports_are_kept() {
-    use evidentia::assess::{Scope, needs, selected_checks};
     let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
@@ -563,29 +568,7 @@ fn only_the_ids_a_prejudged_requirement_reports_are_kept() {
     let load = |controls: &Path, keep_values: bool| {
         let mut o = options(&data, all_time());
         o.controls = controls.to_path_buf();
-        let mut diags = evidentia::diag::Diags::default();
-        let cat = evidentia::catalog::load_dir(&o.controls, &mut diags);
-        let sources = evidentia::load_sources(&o, &mut diags);
-        let scope = Scope {
-            as_of: o.as_of,
-            period: o.period,
-            frameworks: Vec::new(),
-            sample: None,
-        };
-        let checks = selected_checks(&cat, &scope.frameworks);
-        let (ev, streamed) = evidentia::stream::load(
-            &checks,
-            &sources,
-            &needs(&checks),
-            &scope,
-            &cat.calendars,
-            None,
-            evidentia::stream::Keep {
-                ids: false,
-                values: keep_values,
-            },
-        );
-        assert_eq!(streamed.table, Some("incidents"));
+        let ev = streamed_evidence(&o, keep_values);
         let f = ev.table("findings").unwrap();
         let [owner, status, due] = ["owner", "status", "due_at"].map(|n| f.field_index(n).unwrap());
         (0..f.len() as u32)
