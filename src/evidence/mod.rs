@@ -949,12 +949,12 @@ impl Table {
         }
     }
 
-    /// Blank the ids of the rows that `keep` (sorted) does not name, for a table whose other
-    /// ids nothing reads again (`crate::stream` does this for a table whose records
-    /// only a requirement judged beforehand reports, and then only those that fail
-    /// it). A dead row keeps its id: its rejection names it when the reading ends.
-    /// Nothing is blanked while the id index is held, as a look-up compares ids.
-    /// The number of rows does not change.
+    /// Blank the ids of the rows that `keep` (sorted) does not name, for a table
+    /// whose other ids nothing reads again (`crate::stream` does this for a table
+    /// whose records only a requirement judged beforehand reports, and then only
+    /// those that fail it). A dead row keeps its id: its rejection names it when the
+    /// reading ends. Nothing is blanked while the id index is held, as a look-up
+    /// compares ids. The number of rows does not change.
     pub(crate) fn blank_ids_except(&mut self, keep: &[u32]) {
         if self.index {
             return;
