@@ -43,14 +43,20 @@ fn rule_id_csv_matches_run_sh() {
     assert_eq!(rule_id_csv(ids), "rule,id\nR1,INC-1\nR1,INC-6\nR4,INC-1\n");
 }
 
+/// ../shared/bench/edge; `None` (after a note) when it is not there.
+fn edge() -> Option<PathBuf> {
+    let edge = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/bench/edge");
+    if !edge.is_dir() {
+        eprintln!("skipped: ../shared/bench/edge not found");
+        return None;
+    }
+    Some(edge)
+}
+
 #[test]
 fn reference_checks_match_the_edge_oracle() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let edge = root.join("../shared/bench/edge");
-    if !edge.is_dir() {
-        eprintln!("skipped: ../shared/bench/edge not found");
-        return;
-    }
+    let Some(edge) = edge() else { return };
     let expected =
         std::fs::read(edge.join("expected_violations.csv")).expect("edge/expected_violations.csv");
     let tmp = tempfile::tempdir().unwrap();
@@ -127,12 +133,7 @@ fn run_sh(
 
 #[test]
 fn run_sh_gives_the_edge_oracle() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let edge = root.join("../shared/bench/edge");
-    if !edge.is_dir() {
-        eprintln!("skipped: ../shared/bench/edge not found");
-        return;
-    }
+    let Some(edge) = edge() else { return };
     let expected = std::fs::read_to_string(edge.join("expected_violations.csv")).unwrap();
     let bin = PathBuf::from(env!("CARGO_BIN_EXE_evidentia"));
     if let Some((code, got)) = run_sh(&bin, &edge, &[]) {
