@@ -48,24 +48,26 @@ pub struct Scope {
     pub sample: Option<crate::sample::Sample>,
 }
 
-/// One judged record, as reported (non-pass verdicts are kept).
+/// One judged record, as reported (non-pass verdicts are kept). A large run holds one
+/// per exception (88k at 1M incidents of the reference data, 438k at 5M), so it is
+/// kept small: its id, and the id of the record it was reached from, are packed with
+/// its values (`Values`), and its line takes 8 bytes (`line`).
 #[derive(Debug, Clone)]
 pub struct RecordResult {
-    /// Record id.
-    pub record_id: String,
     /// Its table.
     pub table: &'static str,
     /// Source file (shared by the records of one file).
     pub file: Arc<str>,
-    /// Source line.
-    pub line: Option<u64>,
+    /// Source line (`NO_LINE`: none); read with `line`.
+    line: u64,
     /// Verdict.
     pub verdict: Verdict,
     /// Counted as an exception?
     pub counts_as_exception: bool,
     /// Why (in words: `RecordResult::message`).
     pub message: Message,
-    /// Values used.
+    /// Values used (and, before them, the record's id and the id of the record it was
+    /// reached from: `record_id`, `Message::Requirement`).
     pub values: Values,
     /// The JSON pointer in the source and the deadline (pending and at-risk records),
     /// which most records have not: boxed together (`pointer`, `due`).
@@ -102,12 +104,60 @@ impl More {
 pub enum Message {
     /// In words (shared by the records of a check with the same message).
     Text(Arc<str>),
-    /// A requirement's, rendered from the record's values when written.
-    /// (shared), with the id of the record it was reached from.
-    Requirement(Arc<Requirement>, Box<str>),
+    /// A requirement's (shared), rendered when written from the record's values and
+    /// the id of the record it was reached from (kept with the values).
+    Requirement(Arc<Requirement>),
 }
 
+/// `RecordResult::line` of a record without a line.
+const NO_LINE: u64 = u64::MAX;
+
 impl RecordResult {
+    /// A record's result; `via_id`: the id of the record it was reached from, for a
+    /// requirement's message.
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        record_id: &str,
+        table: &'static str,
+        file: Arc<str>,
+        line: Option<u64>,
+        verdict: Verdict,
+        counts_as_exception: bool,
+        message: Message,
+        via_id: Option<&str>,
+        values: Vec<(&'static str, String)>,
+        names: &mut Option<Arc<Names>>,
+        more: Option<Box<More>>,
+    ) -> RecordResult {
+        let lead: &[&str] = match via_id {
+            Some(v) => &[record_id, v],
+            None => &[record_id],
+        };
+        RecordResult {
+            table,
+            file,
+            // Lines count from 1: a real line is never `NO_LINE`.
+            line: line.unwrap_or(NO_LINE),
+            verdict,
+            counts_as_exception,
+            message,
+            values: Values::pack(lead, values, names),
+            more,
+            raw_verdict: None,
+            waiver: None,
+        }
+    }
+
+    /// Record id.
+    pub fn record_id(&self) -> &str {
+        self.values.lead(0).unwrap_or("")
+    }
+
+    /// Source line.
+    pub fn line(&self) -> Option<u64> {
+        (self.line != NO_LINE).then_some(self.line)
+    }
+
     /// JSON pointer in the source.
     pub fn pointer(&self) -> Option<&str> {
         self.more.as_ref().and_then(|m| m.pointer.as_deref())
@@ -122,8 +172,8 @@ impl RecordResult {
     pub fn message(&self) -> Cow<'_, str> {
         match &self.message {
             Message::Text(s) => Cow::Borrowed(s),
-            Message::Requirement(r, via_id) => Cow::Owned(r.render(
-                via_id,
+            Message::Requirement(r) => Cow::Owned(r.render(
+                self.values.lead(1).unwrap_or(""),
                 self.table,
                 self.values.iter().map(|(k, v)| -> (&str, &str) { (k, v) }),
             )),
@@ -135,10 +185,10 @@ impl Serialize for RecordResult {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let mut m = s.serialize_struct("RecordResult", 12)?;
-        m.serialize_field("record_id", &self.record_id)?;
+        m.serialize_field("record_id", self.record_id())?;
         m.serialize_field("table", self.table)?;
         m.serialize_field("file", &self.file)?;
-        m.serialize_field("line", &self.line)?;
+        m.serialize_field("line", &self.line())?;
         m.serialize_field("pointer", &self.pointer())?;
         m.serialize_field("verdict", &self.verdict)?;
         m.serialize_field("counts_as_exception", &self.counts_as_exception)?;
@@ -158,12 +208,51 @@ type Names = Box<[&'static str]>;
 /// tens of thousands of them, so they are packed: the names (sorted) are shared by
 /// the records of a check that name the same values, and the values are stored in one
 /// allocation, each as its length (LEB128) then its bytes. (A vector of named strings
-/// took three times the memory: a header per string and the vector's.)
+/// took three times the memory: a header per string and the vector's.) A record's
+/// result keeps its own id and the id of the record it was reached from in the same
+/// allocation, before the values (`lead`): they are no values, and neither `iter`,
+/// `get` nor the JSON shows them (equality compares them too).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Values {
     /// (Behind a thin pointer: 8 bytes a record, not 16.)
     names: Option<Arc<Names>>,
+    /// Empty, or: the number of lead strings (one byte), the lead strings, then the
+    /// values in the order of `names`; each string as its length then its bytes.
     packed: Box<[u8]>,
+}
+
+/// Append `v` as its length (LEB128) then its bytes.
+fn pack_str(packed: &mut Vec<u8>, v: &str) {
+    let mut n = v.len();
+    while n >= 0x80 {
+        packed.push((n & 0x7f) as u8 | 0x80);
+        n >>= 7;
+    }
+    packed.push(n as u8);
+    packed.extend_from_slice(v.as_bytes());
+}
+
+/// The first string of `rest` (as `pack_str` wrote it), and what follows it.
+fn unpack_str(rest: &[u8]) -> (&str, &[u8]) {
+    let (v, tail) = unpack(rest);
+    // Packed from whole strings: always UTF-8.
+    (std::str::from_utf8(v).unwrap_or(""), tail)
+}
+
+/// The bytes of the first string of `rest`, and what follows it.
+fn unpack(rest: &[u8]) -> (&[u8], &[u8]) {
+    let mut rest = rest;
+    let mut n = 0usize;
+    let mut shift = 0;
+    while let Some((&b, tail)) = rest.split_first() {
+        rest = tail;
+        n |= usize::from(b & 0x7f).checked_shl(shift).unwrap_or(0);
+        shift += 7;
+        if b & 0x80 == 0 {
+            break;
+        }
+    }
+    rest.split_at(n.min(rest.len()))
 }
 
 impl Values {
@@ -174,11 +263,17 @@ impl Values {
 
     /// As `new`, sharing the names with the values made before when they name the
     /// same (`last` holds the names last made).
-    pub fn sharing(
+    pub fn sharing(pairs: Vec<(&'static str, String)>, last: &mut Option<Arc<Names>>) -> Values {
+        Values::pack(&[], pairs, last)
+    }
+
+    /// As `sharing`, with the `lead` strings (at most 255) before the values.
+    fn pack(
+        lead: &[&str],
         mut pairs: Vec<(&'static str, String)>,
         last: &mut Option<Arc<Names>>,
     ) -> Values {
-        if pairs.is_empty() {
+        if pairs.is_empty() && lead.is_empty() {
             return Values::default();
         }
         pairs.reverse();
@@ -186,26 +281,56 @@ impl Values {
         pairs.sort_by(|a, b| a.0.cmp(b.0));
         pairs.dedup_by(|later, first| later.0 == first.0);
         let names = match last {
-            Some(n) if n.iter().copied().eq(pairs.iter().map(|(k, _)| *k)) => n.clone(),
-            _ => last
-                .insert(Arc::new(pairs.iter().map(|(k, _)| *k).collect()))
-                .clone(),
+            _ if pairs.is_empty() => None,
+            Some(n) if n.iter().copied().eq(pairs.iter().map(|(k, _)| *k)) => Some(n.clone()),
+            _ => Some(
+                last.insert(Arc::new(pairs.iter().map(|(k, _)| *k).collect()))
+                    .clone(),
+            ),
         };
-        let len: usize = pairs.iter().map(|(_, v)| v.len() + 5).sum();
+        let lead = lead.get(..255).unwrap_or(lead);
+        let len: usize = 1
+            + lead.iter().map(|v| v.len() + 5).sum::<usize>()
+            + pairs.iter().map(|(_, v)| v.len() + 5).sum::<usize>();
         let mut packed = Vec::with_capacity(len);
+        packed.push(lead.len() as u8);
+        for v in lead {
+            pack_str(&mut packed, v);
+        }
         for (_, v) in &pairs {
-            let mut n = v.len();
-            while n >= 0x80 {
-                packed.push((n & 0x7f) as u8 | 0x80);
-                n >>= 7;
-            }
-            packed.push(n as u8);
-            packed.extend_from_slice(v.as_bytes());
+            pack_str(&mut packed, v);
         }
         Values {
-            names: Some(names),
+            names,
             packed: packed.into_boxed_slice(),
         }
+    }
+
+    /// The lead strings and the packed values after them.
+    fn split_lead(&self) -> (usize, &[u8]) {
+        match self.packed.split_first() {
+            Some((&n, rest)) => (usize::from(n), rest),
+            None => (0, &[]),
+        }
+    }
+
+    /// Lead string `i` (`pack`).
+    fn lead(&self, i: usize) -> Option<&str> {
+        self.lead_bytes(i)
+            .map(|v| std::str::from_utf8(v).unwrap_or(""))
+    }
+
+    /// The bytes of lead string `i`.
+    fn lead_bytes(&self, i: usize) -> Option<&[u8]> {
+        let (n, mut rest) = self.split_lead();
+        for k in 0..n {
+            let (v, tail) = unpack(rest);
+            if k == i {
+                return Some(v);
+            }
+            rest = tail;
+        }
+        None
     }
 
     /// The value of a name.
@@ -216,22 +341,14 @@ impl Values {
     /// Name and value, in name order.
     pub fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> {
         let names: &[&'static str] = self.names.as_deref().map_or(&[], |n| &n[..]);
-        let mut rest: &[u8] = &self.packed;
+        let (lead, mut rest) = self.split_lead();
+        for _ in 0..lead {
+            rest = unpack(rest).1;
+        }
         names.iter().map(move |&k| {
-            let mut n = 0usize;
-            let mut shift = 0;
-            while let Some((&b, tail)) = rest.split_first() {
-                rest = tail;
-                n |= usize::from(b & 0x7f).checked_shl(shift).unwrap_or(0);
-                shift += 7;
-                if b & 0x80 == 0 {
-                    break;
-                }
-            }
-            let (v, tail) = rest.split_at(n.min(rest.len()));
+            let (v, tail) = unpack_str(rest);
             rest = tail;
-            // Packed from whole strings: always UTF-8.
-            (k, std::str::from_utf8(v).unwrap_or(""))
+            (k, v)
         })
     }
 }
@@ -974,27 +1091,27 @@ fn finish_check(r: &mut CheckResult, c: &Check, ev: &Evidence) {
         r.population += 1;
         r.exceptions_count += 1;
         r.rejected += 1;
-        r.records.push(RecordResult {
-            record_id: rj.record_id.clone().unwrap_or_else(|| "(no id)".into()),
-            table: rj.table,
-            file: Arc::from(rj.diagnostic.file.as_str()),
-            line: rj.diagnostic.line,
-            more: More::boxed(rj.diagnostic.pointer.clone(), None),
-            verdict: Verdict::NotEvaluable,
-            counts_as_exception: true,
-            message: Message::Text(format!("record rejected: {}", rj.diagnostic.message).into()),
-            values: Values::default(),
-            raw_verdict: None,
-            waiver: None,
-        });
+        r.records.push(RecordResult::new(
+            rj.record_id.as_deref().unwrap_or("(no id)"),
+            rj.table,
+            Arc::from(rj.diagnostic.file.as_str()),
+            rj.diagnostic.line,
+            Verdict::NotEvaluable,
+            true,
+            Message::Text(format!("record rejected: {}", rj.diagnostic.message).into()),
+            None,
+            Vec::new(),
+            &mut None,
+            More::boxed(rj.diagnostic.pointer.clone(), None),
+        ));
+    }
+    // By id (its bytes: the order of the text, without checking it again), file, line
+    // and pointer.
+    fn id(r: &RecordResult) -> &[u8] {
+        r.values.lead_bytes(0).unwrap_or_default()
     }
     r.records.sort_by(|a, b| {
-        (&a.record_id, &a.file, a.line, a.pointer()).cmp(&(
-            &b.record_id,
-            &b.file,
-            b.line,
-            b.pointer(),
-        ))
+        (id(a), &a.file, a.line(), a.pointer()).cmp(&(id(b), &b.file, b.line(), b.pointer()))
     });
 }
 
@@ -1092,8 +1209,8 @@ fn tally(r: &mut CheckResult, c: &Check, ctx: &EvalCtx<'_>, o: Outcome, shared: 
         return;
     };
     let (record_id, loc) = match &o.subject {
-        Some(s) => (s.clone(), None),
-        None => (tt.id(o.row).to_string(), tt.loc(o.row)),
+        Some(s) => (s.as_str(), None),
+        None => (tt.id(o.row), tt.loc(o.row)),
     };
     let (file, line, pointer) = match loc {
         Some(l) => {
@@ -1102,22 +1219,23 @@ fn tally(r: &mut CheckResult, c: &Check, ctx: &EvalCtx<'_>, o: Outcome, shared: 
         }
         None => (Arc::from(""), None, None),
     };
-    r.records.push(RecordResult {
+    let (message, via_id) = match o.requirement {
+        Some((q, via_id)) => (Message::Requirement(q), Some(via_id)),
+        None => (Message::Text(shared.message(o.message)), None),
+    };
+    r.records.push(RecordResult::new(
         record_id,
-        table: o.table,
+        o.table,
         file,
         line,
-        more: More::boxed(pointer, o.due.map(|d| d.to_string())),
-        verdict: o.verdict,
-        counts_as_exception: counts,
-        message: match o.requirement {
-            Some((q, via_id)) => Message::Requirement(q, via_id),
-            None => Message::Text(shared.message(o.message)),
-        },
-        values: Values::sharing(o.values, &mut shared.names),
-        raw_verdict: None,
-        waiver: None,
-    });
+        o.verdict,
+        counts,
+        message,
+        via_id.as_deref(),
+        o.values,
+        &mut shared.names,
+        More::boxed(pointer, o.due.map(|d| d.to_string())),
+    ));
 }
 
 fn control_result(
@@ -1297,6 +1415,71 @@ mod tests {
         assert_eq!(c.iter().collect::<Vec<_>>(), [("x", "5")]);
         assert_eq!(Values::new(Vec::new()).iter().count(), 0);
     }
+
+    /// A record's id and the id it was reached from are kept with its values, and
+    /// only its values show as values.
+    #[test]
+    fn a_records_ids_are_packed_before_its_values_and_read_back() {
+        use super::{Message, RecordResult, Verdict};
+        let long = |n: usize| "é".repeat(n / 2) + &"x".repeat(n % 2);
+        let mut names = None;
+        for n in [0, 1, 127, 128, 16_384] {
+            for via in [None, Some(long(n + 1))] {
+                for values in [Vec::new(), vec![("owner", long(n)), ("due_at", "d".into())]] {
+                    let r = RecordResult::new(
+                        &long(n),
+                        "findings",
+                        "f.csv".into(),
+                        Some(7),
+                        Verdict::Exception,
+                        true,
+                        Message::Text("m".into()),
+                        via.as_deref(),
+                        values.clone(),
+                        &mut names,
+                        None,
+                    );
+                    assert_eq!(r.record_id(), long(n));
+                    assert_eq!(r.values.lead(1), via.as_deref());
+                    assert_eq!(r.line(), Some(7));
+                    let mut want: Vec<(&str, String)> = values;
+                    want.sort();
+                    let got: Vec<(&str, String)> =
+                        r.values.iter().map(|(k, v)| (k, v.to_string())).collect();
+                    assert_eq!(got, want);
+                    let json = serde_json::to_value(&r).unwrap_or_default();
+                    assert_eq!(json["record_id"], long(n).as_str());
+                    assert_eq!(json["line"], 7);
+                    assert_eq!(
+                        json["values"].as_object().map(|o| o.len()),
+                        Some(want.len())
+                    );
+                }
+            }
+        }
+        // No line, and the largest line a file could have.
+        for line in [None, Some(1), Some(u64::MAX - 1)] {
+            let r = RecordResult::new(
+                "id",
+                "incidents",
+                "".into(),
+                line,
+                Verdict::NotEvaluable,
+                true,
+                Message::Text("m".into()),
+                None,
+                Vec::new(),
+                &mut None,
+                None,
+            );
+            assert_eq!(r.line(), line);
+            assert_eq!(r.values.iter().count(), 0);
+            assert_eq!(
+                serde_json::to_value(&r).unwrap_or_default()["values"],
+                serde_json::json!({})
+            );
+        }
+    }
 }
 
 #[cfg(test)]
@@ -1306,7 +1489,7 @@ mod size_tests {
     fn an_exception_record_stays_small() {
         assert_eq!(std::mem::size_of::<super::Values>(), 24);
         assert!(
-            std::mem::size_of::<super::RecordResult>() <= 152,
+            std::mem::size_of::<super::RecordResult>() <= 104,
             "{}",
             std::mem::size_of::<super::RecordResult>()
         );

@@ -247,7 +247,7 @@ pub fn apply(a: &mut Assessment, waivers: &[Waiver], file: &str) -> Vec<Diagnost
                     for r in c
                         .records
                         .iter_mut()
-                        .filter(|r| &r.record_id == record && r.counts_as_exception)
+                        .filter(|r| r.record_id() == record && r.counts_as_exception)
                     {
                         r.raw_verdict = Some(r.verdict);
                         r.verdict = Verdict::Waived;

@@ -999,7 +999,7 @@ proptest! {
         prop_assert_eq!(strict.exceptions_count, lenient.exceptions_count + strict.not_evaluable);
         for (i, x) in incs.iter().enumerate() {
             let id = format!("I{i}");
-            let got = strict.records.iter().find(|r| r.record_id == id).map(|r| r.verdict).unwrap_or(Verdict::Pass);
+            let got = strict.records.iter().find(|r| r.record_id() == id).map(|r| r.verdict).unwrap_or(Verdict::Pass);
             prop_assert_eq!(got, deadline_model(x, as_of), "{} {:?} as of {}", id, x, Ts(as_of));
         }
         let titled = check("titled");

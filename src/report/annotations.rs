@@ -47,7 +47,7 @@ pub fn render(a: &Assessment, gate: &Gate, lines: &Lines) -> String {
                         failing && gate.fail_on == super::FailOn::AtRisk,
                         format!(
                             "{} at risk: due {}{left}. {}",
-                            r.record_id,
+                            r.record_id(),
                             r.due().unwrap_or("?"),
                             r.message()
                         ),
@@ -55,7 +55,7 @@ pub fn render(a: &Assessment, gate: &Gate, lines: &Lines) -> String {
                 }
                 _ if r.counts_as_exception => (
                     failing,
-                    format!("{} exception: {}", r.record_id, r.message()),
+                    format!("{} exception: {}", r.record_id(), r.message()),
                 ),
                 _ => continue,
             };

@@ -29,14 +29,14 @@ pub fn render(a: &Assessment) -> Vec<u8> {
     for c in &a.checks {
         for r in &c.records {
             let line = r
-                .line
+                .line()
                 .map(|l| l.to_string())
                 .or_else(|| r.pointer().map(str::to_string))
                 .unwrap_or_default();
             let message = r.message();
             let row = [
                 c.id.as_str(),
-                r.record_id.as_str(),
+                r.record_id(),
                 r.table,
                 &r.file,
                 line.as_str(),
@@ -64,7 +64,7 @@ pub fn render_ids(a: &Assessment) -> Vec<u8> {
     let _ = w.write_record(["check_id", "record_id"]);
     for c in &a.checks {
         for r in c.records.iter().filter(|r| r.counts_as_exception) {
-            let _ = w.write_record([c.id.as_str(), r.record_id.as_str()]);
+            let _ = w.write_record([c.id.as_str(), r.record_id()]);
         }
     }
     w.into_inner().unwrap_or_default()

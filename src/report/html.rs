@@ -252,7 +252,7 @@ pub fn period_text(a: &Assessment) -> (String, String) {
 
 /// `file:line`, `file#/pointer`, or the file alone.
 pub fn source_of(r: &RecordResult) -> String {
-    match (r.line, &r.pointer()) {
+    match (r.line(), &r.pointer()) {
         (Some(l), _) if l > 0 => format!("{}:{l}", r.file),
         (_, Some(p)) => format!("{}#{p}", r.file),
         _ => r.file.to_string(),
@@ -404,7 +404,7 @@ fn record_row(r: &RecordResult, control_waivers: &[(String, &WaiverRef)]) -> Exc
     }
     responses.retain(|s| !s.trim().is_empty());
     ExceptionRow {
-        record_id: r.record_id.clone(),
+        record_id: r.record_id().to_string(),
         verdict,
         verdict_class,
         raw_verdict: r
@@ -651,7 +651,7 @@ fn build(a: &Assessment, gate: &Gate) -> Page {
             let due_ts = r.due().and_then(|d| crate::parse_instant(d).ok());
             pending.push(PendingView {
                 check_id: c.id.clone(),
-                record_id: r.record_id.clone(),
+                record_id: r.record_id().to_string(),
                 source_html: breakable_path(&source_of(r)),
                 status,
                 status_class,

@@ -37,11 +37,11 @@ impl<'a> Rec<'a> {
         Rec {
             due: r.due(),
             file: &r.file,
-            line: r.line,
+            line: r.line(),
             message: r.message(),
             pointer: r.pointer(),
             raw_verdict: r.raw_verdict,
-            record_id: &r.record_id,
+            record_id: r.record_id(),
             table: r.table,
             time_left_seconds: is_pending(r.verdict)
                 .then(|| {

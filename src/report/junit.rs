@@ -37,7 +37,7 @@ pub fn esc(s: &str) -> String {
 
 /// `file:line`, `file (at /pointer)` or the file alone.
 pub fn where_is(r: &RecordResult) -> String {
-    match (r.line, &r.pointer()) {
+    match (r.line(), &r.pointer()) {
         (Some(l), _) => format!("{}:{l}", r.file),
         (None, Some(p)) => format!("{} (at {p})", r.file),
         (None, None) => r.file.to_string(),
@@ -64,7 +64,7 @@ fn record_line(r: &RecordResult, a: &Assessment) -> String {
     format!(
         "{} {} {}: {}{due}",
         r.verdict.as_str(),
-        r.record_id,
+        r.record_id(),
         where_is(r),
         r.message()
     )

@@ -33,8 +33,8 @@ impl Lines {
     /// The 1-based line of a record: its own line (CSV, NDJSON), or the line where its
     /// JSON element starts.
     pub fn line_of(&self, r: &RecordResult) -> Option<u64> {
-        if r.line.is_some() {
-            return r.line;
+        if r.line().is_some() {
+            return r.line();
         }
         let p = r.pointer()?;
         let (prefix, idx) = p.rsplit_once('/')?;

@@ -134,7 +134,7 @@ pub fn render(a: &Assessment, gate: &Gate) -> Vec<u8> {
                 s,
                 "| {} | {} | {} | {} |",
                 md(&c.id),
-                md(&r.record_id),
+                md(r.record_id()),
                 md(&source_of(r)),
                 md(&r.message())
             );
@@ -159,7 +159,7 @@ pub fn render(a: &Assessment, gate: &Gate) -> Vec<u8> {
         })
         .collect();
     open.sort_by(|x, y| {
-        (&x.1.due(), &x.0.id, &x.1.record_id).cmp(&(&y.1.due(), &y.0.id, &y.1.record_id))
+        (&x.1.due(), &x.0.id, &x.1.record_id()).cmp(&(&y.1.due(), &y.0.id, &y.1.record_id()))
     });
     if !open.is_empty() {
         let _ = writeln!(s, "### Pending and at risk\n");
@@ -180,7 +180,7 @@ pub fn render(a: &Assessment, gate: &Gate) -> Vec<u8> {
                 md(&left),
                 r.verdict.as_str(),
                 md(&c.id),
-                md(&r.record_id),
+                md(r.record_id()),
                 md(&source_of(r))
             );
         }

@@ -80,10 +80,10 @@ pub fn remediations(a: &Assessment, ev: &crate::evidence::Evidence) -> Remediati
     let due = t.field_index("due_at");
     for c in &a.checks {
         for r in c.records.iter().filter(|r| r.table == "findings") {
-            if out.contains_key(&r.record_id) {
+            if out.contains_key(r.record_id()) {
                 continue;
             }
-            let Some(row) = t.row_of(&r.record_id) else {
+            let Some(row) = t.row_of(r.record_id()) else {
                 continue;
             };
             let text = |f: Option<usize>| {
@@ -92,7 +92,7 @@ pub fn remediations(a: &Assessment, ev: &crate::evidence::Evidence) -> Remediati
                     .map(|v| v.display())
             };
             out.insert(
-                r.record_id.clone(),
+                r.record_id().to_string(),
                 Remediation {
                     owner: text(owner),
                     due: text(due),
@@ -499,22 +499,22 @@ impl<'a> Builder<'a> {
 
     /// The back-matter resource of a record named as a subject.
     fn record_resource(&mut self, r: &RecordResult) -> String {
-        let key = (r.table.to_string(), r.record_id.clone());
+        let key = (r.table.to_string(), r.record_id().to_string());
         if let Some((u, _)) = self.record_res.get(&key) {
             return u.clone();
         }
-        let u = self.ids.get(&["record", r.table, &r.record_id]);
+        let u = self.ids.get(&["record", r.table, r.record_id()]);
         let res = obj(vec![
             ("uuid", json!(u)),
             (
                 "title",
-                json!(format!("Record {} of table {}", r.record_id, r.table)),
+                json!(format!("Record {} of table {}", r.record_id(), r.table)),
             ),
             (
                 "props",
                 Value::Array(props(&[
                     ("resource-kind", "evidence-record".into()),
-                    ("record-id", r.record_id.clone()),
+                    ("record-id", r.record_id().to_string()),
                     ("table", r.table.to_string()),
                 ])),
             ),
@@ -638,7 +638,7 @@ impl<'a> Builder<'a> {
 
     /// The observation of one exception (or waived exception) record.
     fn record_observation(&mut self, c: &CheckResult, r: &RecordResult) -> (String, Value) {
-        let line_s = r.line.map(|l| l.to_string()).unwrap_or_default();
+        let line_s = r.line().map(|l| l.to_string()).unwrap_or_default();
         let ptr = r.pointer().unwrap_or_default();
         let u = self.ids.get(&[
             "observation",
@@ -646,7 +646,7 @@ impl<'a> Builder<'a> {
             "record",
             &c.id,
             r.table,
-            &r.record_id,
+            r.record_id(),
             &r.file,
             &line_s,
             ptr,
@@ -654,7 +654,7 @@ impl<'a> Builder<'a> {
         let ru = self.record_resource(r);
         let mut p = vec![
             ("check-id", c.id.clone()),
-            ("record-id", r.record_id.clone()),
+            ("record-id", r.record_id().to_string()),
             ("table", r.table.to_string()),
             ("verdict", r.verdict.as_str().to_string()),
         ];
@@ -674,10 +674,10 @@ impl<'a> Builder<'a> {
                 ps.push(json!({ "name": token(k), "ns": NS, "class": "value", "value": line }));
             }
         }
-        let title = format!("{}: {} {}", c.id, r.table, r.record_id);
+        let title = format!("{}: {} {}", c.id, r.table, r.record_id());
         let message = r.message();
         let description = if message.trim().is_empty() {
-            format!("Exception noted on {} {}.", r.table, r.record_id)
+            format!("Exception noted on {} {}.", r.table, r.record_id())
         } else {
             message.into_owned()
         };
@@ -694,7 +694,7 @@ impl<'a> Builder<'a> {
                 json!([{
                     "subject-uuid": ru,
                     "type": "resource",
-                    "title": format!("{} {}", r.table, r.record_id),
+                    "title": format!("{} {}", r.table, r.record_id()),
                 }]),
             ),
             ("relevant-evidence", Value::Array(vec![evidence(r)])),
@@ -746,13 +746,13 @@ fn evidence_href(r: &RecordResult) -> String {
 }
 
 fn evidence(r: &RecordResult) -> Value {
-    let at = match (r.line, &r.pointer()) {
+    let at = match (r.line(), &r.pointer()) {
         (Some(l), _) => format!(", line {l}"),
         (None, Some(p)) => format!(", JSON pointer {p}"),
         _ => String::new(),
     };
-    let mut p = vec![("record-id", r.record_id.clone())];
-    if let Some(l) = r.line {
+    let mut p = vec![("record-id", r.record_id().to_string())];
+    if let Some(l) = r.line() {
         p.push(("line", l.to_string()));
     }
     if let Some(ptr) = &r.pointer() {
@@ -764,7 +764,8 @@ fn evidence(r: &RecordResult) -> Value {
                 "description",
                 json!(format!(
                     "{} {} (no single source record)",
-                    r.table, r.record_id
+                    r.table,
+                    r.record_id()
                 )),
             ),
             ("props", Value::Array(props(&p))),
@@ -776,7 +777,9 @@ fn evidence(r: &RecordResult) -> Value {
             "description",
             json!(format!(
                 "{}{at}: {} record {}",
-                r.file, r.table, r.record_id
+                r.file,
+                r.table,
+                r.record_id()
             )),
         ),
         ("props", Value::Array(props(&p))),
@@ -1165,7 +1168,7 @@ fn poam(a: &Assessment, rem: &Remediations) -> Doc {
             let (ou, o) = b.record_observation(c, r);
             observations.push(&o);
             let from_finding = (r.table == "findings")
-                .then(|| rem.get(&r.record_id))
+                .then(|| rem.get(r.record_id()))
                 .flatten();
             let (deadline, source) = match from_finding.and_then(|f| f.due.clone()) {
                 Some(d) => (Some(d), "findings.due_at"),
@@ -1183,10 +1186,10 @@ fn poam(a: &Assessment, rem: &Remediations) -> Doc {
                 .and_then(|f| f.owner.as_ref())
                 .and_then(|o| line(o));
             let waived = r.verdict == Verdict::Waived;
-            let risk_uuid = b.ids.get(&["risk", &c.id, r.table, &r.record_id]);
-            let item_uuid = b.ids.get(&["poam-item", &c.id, r.table, &r.record_id]);
-            let rem_uuid = b.ids.get(&["remediation", &c.id, r.table, &r.record_id]);
-            let task_uuid = b.ids.get(&["milestone", &c.id, r.table, &r.record_id]);
+            let risk_uuid = b.ids.get(&["risk", &c.id, r.table, r.record_id()]);
+            let item_uuid = b.ids.get(&["poam-item", &c.id, r.table, r.record_id()]);
+            let rem_uuid = b.ids.get(&["remediation", &c.id, r.table, r.record_id()]);
+            let task_uuid = b.ids.get(&["milestone", &c.id, r.table, r.record_id()]);
             let mut task = obj(vec![
                 ("uuid", json!(task_uuid)),
                 ("type", json!("milestone")),
@@ -1222,7 +1225,7 @@ fn poam(a: &Assessment, rem: &Remediations) -> Doc {
             }
             let mut p = vec![
                 ("check-id", c.id.clone()),
-                ("record-id", r.record_id.clone()),
+                ("record-id", r.record_id().to_string()),
                 ("table", r.table.to_string()),
                 ("deadline-source", source.to_string()),
             ];
@@ -1236,7 +1239,7 @@ fn poam(a: &Assessment, rem: &Remediations) -> Doc {
                 ("uuid", json!(risk_uuid)),
                 (
                     "title",
-                    json!(format!("{}: {} {}", c.id, r.table, r.record_id)),
+                    json!(format!("{}: {} {}", c.id, r.table, r.record_id())),
                 ),
                 ("description", json!(r.message())),
                 (
@@ -1262,7 +1265,7 @@ fn poam(a: &Assessment, rem: &Remediations) -> Doc {
                     json!([{
                         "uuid": rem_uuid,
                         "lifecycle": "planned",
-                        "title": format!("Remediate {} {}", r.table, r.record_id),
+                        "title": format!("Remediate {} {}", r.table, r.record_id()),
                         "description": match &r.waiver {
                             Some(w) => format!("Waived under {} until {}: {}. Management response: {}", w.id, w.expires_at, w.reason, w.response),
                             None => format!("Correct the record or the process so that it meets: {}", c.title),
@@ -1280,7 +1283,7 @@ fn poam(a: &Assessment, rem: &Remediations) -> Doc {
                 ("uuid", json!(item_uuid)),
                 (
                     "title",
-                    json!(format!("{}: {} {}", c.title, r.table, r.record_id)),
+                    json!(format!("{}: {} {}", c.title, r.table, r.record_id())),
                 ),
                 ("description", json!(r.message())),
                 ("props", Value::Array(props(&p))),

@@ -59,10 +59,10 @@ fn result(
         (Verdict::AtRisk, Some(d), Some(l)) => format!(
             "{} {}: at risk, due {d} ({l} left): {}",
             c.id,
-            r.record_id,
+            r.record_id(),
             r.message()
         ),
-        _ => format!("{} {}: {}", c.id, r.record_id, r.message()),
+        _ => format!("{} {}: {}", c.id, r.record_id(), r.message()),
     };
     let mut phys = json!({ "artifactLocation": { "uri": uri(&r.file) } });
     if let Some(l) = lines.line_of(r) {
@@ -70,8 +70,8 @@ fn result(
     }
     let mut loc = json!({ "physicalLocation": phys });
     loc["logicalLocations"] = json!([{
-        "name": r.record_id,
-        "fullyQualifiedName": format!("{}/{}", r.table, r.record_id),
+        "name": r.record_id(),
+        "fullyQualifiedName": format!("{}/{}", r.table, r.record_id()),
         "kind": "object",
     }]);
     let time_left_seconds = r
@@ -84,9 +84,9 @@ fn result(
         "level": level(c, r, gate),
         "message": { "text": text },
         "locations": [loc],
-        "partialFingerprints": { "evidentiaRecord/v1": format!("{}|{}|{}", c.id, r.table, r.record_id) },
+        "partialFingerprints": { "evidentiaRecord/v1": format!("{}|{}|{}", c.id, r.table, r.record_id()) },
         "properties": {
-            "record_id": r.record_id,
+            "record_id": r.record_id(),
             "table": r.table,
             "verdict": r.verdict,
             "pointer": r.pointer(),

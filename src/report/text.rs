@@ -95,7 +95,7 @@ pub fn render(a: &Assessment, gate: &Gate) -> String {
             let _ = writeln!(s, "      sample: {} ({})", sm.text, sm.file);
         }
         for r in c.records.iter().take(MAX_LISTED) {
-            let loc = match (r.line, &r.pointer()) {
+            let loc = match (r.line(), &r.pointer()) {
                 (Some(l), _) => format!("{}:{l}", r.file),
                 (None, Some(p)) => format!("{} {p}", r.file),
                 (None, None) => r.file.to_string(),
@@ -111,7 +111,7 @@ pub fn render(a: &Assessment, gate: &Gate) -> String {
             let _ = writeln!(
                 s,
                 "      {mark:<13} {:<14} {loc}  {}",
-                r.record_id,
+                r.record_id(),
                 r.message()
             );
         }
@@ -135,7 +135,9 @@ pub fn render(a: &Assessment, gate: &Gate) -> String {
                 .map(move |r| (c.id.as_str(), r))
         })
         .collect();
-    risk.sort_by(|x, y| (&x.1.due(), x.0, &x.1.record_id).cmp(&(&y.1.due(), y.0, &y.1.record_id)));
+    risk.sort_by(|x, y| {
+        (&x.1.due(), x.0, &x.1.record_id()).cmp(&(&y.1.due(), y.0, &y.1.record_id()))
+    });
     if !risk.is_empty() {
         let _ = writeln!(s, "\nAt risk (deadline inside its warning window):");
         for (check, r) in risk {
@@ -144,7 +146,7 @@ pub fn render(a: &Assessment, gate: &Gate) -> String {
                 s,
                 "  due {}  {left:>14} left  {check:<34} {:<14} {}",
                 r.due().unwrap_or("?"),
-                r.record_id,
+                r.record_id(),
                 super::junit::where_is(r)
             );
         }
