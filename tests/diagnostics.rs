@@ -1164,3 +1164,80 @@ fn keep_going_rejected_middle_record_fails_closed() {
     );
     assert_eq!(r.control_status("fw", "C-findings-owned"), "exceptions");
 }
+
+/// A record with two bad fields, the first read only by an output (the aging chart of
+/// `report.html` reads the findings' `created_at`), the second by a check (`due_at`):
+/// it is rejected for the first in the field order, whatever the outputs asked for, so
+/// `report.json` and stderr are the same with `--format json` and with `--format
+/// all`. (Found by the `check_run` fuzz target: the fields a run reads were typed
+/// first, then those only validated, and the first error found was reported.)
+#[test]
+fn the_reason_a_record_is_rejected_does_not_depend_on_the_outputs() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let catalog =
+        std::fs::read_to_string(root.join("benches/reference/controls/reference.yaml")).unwrap();
+    let sources = "tables:
+  incidents: { file: incidents.csv }
+  postmortems: { file: postmortems.csv }
+  findings: { file: findings.csv }
+";
+    let incidents = "id,declared_at,customer_impacting,data_breach
+INC-1,2025-01-01T00:00:00Z,true,false
+";
+    let postmortems = "id,incident_id,status,completed_at
+PM-1,INC-1,complete,2025-01-10T00:00:00Z
+";
+    let findings = "id,postmortem_id,owner,created_at,due_at,status
+F-1,PM-1,team-a,yesterday,2025-01-01T24:00:00Z,open
+F-2,PM-1,team-a,2025-01-02T00:00:00Z,2025-01-01T25:00:00Z,open
+F-3,PM-1,team-a,2025-01-02T00:00:00Z,2026-01-01T00:00:00Z,open
+";
+    let f = Fixture::with(
+        &catalog,
+        sources,
+        &[
+            ("incidents.csv", incidents),
+            ("postmortems.csv", postmortems),
+            ("findings.csv", findings),
+        ],
+    );
+    let json = f.run(&["--keep-going", "--format", "json"]);
+    let all = f.run(&["--keep-going", "--format", "all"]);
+    json.assert_code(1);
+    all.assert_code(1);
+    let errors = |stderr: &str| -> Vec<String> {
+        stderr
+            .lines()
+            .filter(|l| l.starts_with("error["))
+            .map(String::from)
+            .collect()
+    };
+    assert_eq!(errors(&json.stderr), errors(&all.stderr));
+    assert_eq!(json.report_bytes, all.report_bytes);
+    let rep = json.report();
+    let reasons: Vec<(&str, &str)> = rep["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["record_id"].as_str().unwrap(),
+                x["message"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(reasons.len(), 2, "{reasons:?}");
+    assert!(
+        reasons[0].0 == "F-1" && reasons[0].1.contains("column `created_at`"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[1].0 == "F-2" && reasons[1].1.contains("column `due_at`"),
+        "{reasons:?}"
+    );
+    // Both errors of F-1 are printed, in the order of the fields.
+    let stderr = &json.stderr;
+    let created = stderr.find("`yesterday`").unwrap();
+    let due = stderr.find("2025-01-01T24:00:00Z").unwrap();
+    assert!(created < due, "{stderr}");
+}

@@ -1264,11 +1264,18 @@ fn add_record<'r>(
     let Some(t) = ev.tables.get_mut(def.name) else {
         return;
     };
-    let mut errs: Vec<Diagnostic> = Vec::new();
+    // Each error with the index of its field: the fields a check reads are read first,
+    // then those only validated, and the errors are put back in the fields' order
+    // before they are reported, so that the reason a record is rejected for does not
+    // depend on which fields the selected checks and outputs read.
+    let mut errs: Vec<(usize, Diagnostic)> = Vec::new();
     if id.is_none() {
-        errs.push(mk(
-            Code::MissingId,
-            format!("{}: record has no id", col_name(&b.id, "id")),
+        errs.push((
+            0,
+            mk(
+                Code::MissingId,
+                format!("{}: record has no id", col_name(&b.id, "id")),
+            ),
         ));
     }
     let store = errs.is_empty();
@@ -1285,7 +1292,7 @@ fn add_record<'r>(
         let cell = match get(g) {
             Ok(c) => c,
             Err(col) => {
-                errs.push(utf8(g, fd.name, col));
+                errs.push((*idx, utf8(g, fd.name, col)));
                 continue;
             }
         };
@@ -1299,7 +1306,9 @@ fn add_record<'r>(
                     t.push_value(slot, &v);
                 }
             }
-            Err((code, why)) => errs.push(mk(code, format!("{}: {why}", col_name(g, fd.name)))),
+            Err((code, why)) => {
+                errs.push((*idx, mk(code, format!("{}: {why}", col_name(g, fd.name)))))
+            }
         }
     }
     for (idx, g) in b.validate.iter().filter(|_| !b.is_derived) {
@@ -1313,10 +1322,10 @@ fn add_record<'r>(
                     continue;
                 }
                 if let Err((code, why)) = typed(&cell, fd.kind, *idx, b.src) {
-                    errs.push(mk(code, format!("{}: {why}", col_name(g, fd.name))));
+                    errs.push((*idx, mk(code, format!("{}: {why}", col_name(g, fd.name)))));
                 }
             }
-            Err(col) => errs.push(utf8(g, fd.name, col)),
+            Err(col) => errs.push((*idx, utf8(g, fd.name, col))),
         }
     }
     // `latest_by`: rows of one id are updates; the one with the highest key is kept.
@@ -1342,11 +1351,14 @@ fn add_record<'r>(
                 }
                 return;
             }
-            Err(why) => errs.push(mk(
-                Code::UnparseableValue,
-                format!(
-                    "column `{}` (`latest_by`): {why}",
-                    b.src.latest_by.as_deref().unwrap_or("")
+            Err(why) => errs.push((
+                usize::MAX,
+                mk(
+                    Code::UnparseableValue,
+                    format!(
+                        "column `{}` (`latest_by`): {why}",
+                        b.src.latest_by.as_deref().unwrap_or("")
+                    ),
                 ),
             )),
         }
@@ -1361,11 +1373,14 @@ fn add_record<'r>(
                     Some(p) => format!("{p}/{}", first.line),
                     None => format!("line {}", first.line),
                 };
-                errs.push(mk(
-                    Code::DuplicateRecord,
-                    format!(
-                        "{}: id `{id}` is already used at {where_first}",
-                        col_name(&b.id, "id")
+                errs.push((
+                    usize::MAX,
+                    mk(
+                        Code::DuplicateRecord,
+                        format!(
+                            "{}: id `{id}` is already used at {where_first}",
+                            col_name(&b.id, "id")
+                        ),
                     ),
                 ));
             }
@@ -1380,6 +1395,9 @@ fn add_record<'r>(
             .or_default()
             .insert((**id).into());
     }
+    // In the order of the fields (stable: the id's error, field 0, stays first).
+    errs.sort_by_key(|(idx, _)| *idx);
+    let errs = errs.into_iter().map(|(_, d)| d).collect();
     reject(ev, fc, def.name, n, id.map(Cow::into_owned), errs);
 }
 
