@@ -1154,6 +1154,9 @@ pub struct Evidence {
     /// Per input: rows of a streamed table found outside the period as they were
     /// judged (`crate::stream`); `assess::apply_period` counts them with the others.
     pub streamed_out_of_period: Vec<u64>,
+    /// For a part handed to a stream's judge: the bytes of the file it was read from
+    /// (0 when not known), for the judge to tell how far the reading is.
+    pub(crate) bytes_read: u64,
 }
 
 fn is_zero(n: &u64) -> bool {

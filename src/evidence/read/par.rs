@@ -307,6 +307,7 @@ fn merge(
                 t.dead.set(prow as usize, true);
             }
         }
+        pev.bytes_read = bytes.len() as u64;
         sink(&mut pev, &mine);
     }
     bytes
