@@ -217,28 +217,25 @@ struct Children {
 /// reference; a hash match is checked against the reference's text.
 #[derive(Debug, Default)]
 struct ById {
-    /// The 32-bit hash of each indexed row's reference (`fx32`), in order.
-    hashes: Vec<u32>,
-    rows: Vec<u32>,
-    /// The first index of each distinct hash in `hashes` (one probe per lookup).
+    /// The 32-bit hash of each indexed row's reference (`fx32`) and the row, in
+    /// order (side by side: a look-up finds the row in the cache line of its hash).
+    pairs: Vec<(u32, u32)>,
+    /// The first index of each distinct hash in `pairs` (one probe per lookup).
     first: crate::evidence::idindex::IdIndex,
 }
 
 impl ById {
-    /// The indexes of `hashes` (and `rows`) holding hash `h`.
-    fn range(&self, h: u32) -> std::ops::Range<usize> {
+    /// The pairs of hash `h`.
+    fn of(&self, h: u32) -> &[(u32, u32)] {
         let Some(a) = self
             .first
-            .find(h, |a| self.hashes.get(a as usize) == Some(&h))
+            .find(h, |a| self.pairs.get(a as usize).map(|p| p.0) == Some(h))
         else {
-            return 0..0;
+            return &[];
         };
-        let a = a as usize;
-        let n = self
-            .hashes
-            .get(a..)
-            .map_or(0, |s| s.iter().take_while(|&&x| x == h).count());
-        a..a + n
+        let from = self.pairs.get(a as usize..).unwrap_or(&[]);
+        let n = from.iter().take_while(|p| p.0 == h).count();
+        from.get(..n).unwrap_or(&[])
     }
 }
 
@@ -327,22 +324,14 @@ impl RelIndex {
                 .filter_map(|r| Some((fx32(t.get(r, via).text()?.trim()), r)))
                 .collect();
             pairs.sort_unstable();
-            let (hashes, rows): (Vec<u32>, Vec<u32>) = pairs.into_iter().unzip();
             let mut first = crate::evidence::idindex::IdIndex::default();
-            let at = |a: u32| hashes.get(a as usize).copied().unwrap_or(0);
-            for (i, &h) in hashes.iter().enumerate() {
-                if i == 0 || hashes.get(i - 1) != Some(&h) {
+            let at = |a: u32| pairs.get(a as usize).map_or(0, |p| p.0);
+            for (i, &(h, _)) in pairs.iter().enumerate() {
+                if i == 0 || pairs.get(i - 1).map(|p| p.0) != Some(h) {
                     let _ = first.insert_or_get(h, i as u32, |a| at(a) == h, at);
                 }
             }
-            by_id.insert(
-                (table, via),
-                ById {
-                    hashes,
-                    rows,
-                    first,
-                },
-            );
+            by_id.insert((table, via), ById { pairs, first });
         }
         RelIndex {
             map: HashMap::default(),
@@ -382,7 +371,7 @@ impl RelIndex {
         let k = (step.table.name, step.via);
         if let Some(b) = self.by_id.get(&k) {
             let id = parent.id(prow);
-            for &r in b.rows.get(b.range(fx32(id))).unwrap_or(&[]) {
+            for &(_, r) in b.of(fx32(id)) {
                 if child.get(r, step.via).text().map(str::trim) == Some(id) {
                     f(r);
                 }
