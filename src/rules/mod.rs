@@ -372,7 +372,11 @@ impl RelIndex {
         if let Some(b) = self.by_id.get(&k) {
             let id = parent.id(prow);
             for &(_, r) in b.of(fx32(id)) {
-                if child.get(r, step.via).text().map(str::trim) == Some(id) {
+                if child
+                    .get(r, step.via)
+                    .text()
+                    .is_some_and(|t| crate::evidence::same_text(t.trim(), id))
+                {
                     f(r);
                 }
             }
