@@ -864,11 +864,13 @@ impl Table {
             self.by_id
                 .reserve(part.len(), |r| fx32(ids.get(r as usize)));
         }
+        let hashes: Vec<u32> = (0..part.len()).map(|r| fx32(part.ids.get(r))).collect();
+        self.by_id.warm(hashes.iter().copied());
         {
             let Table {
                 ids, by_id, locs, ..
             } = self;
-            for prow in 0..part.len() as u32 {
+            for (prow, &h) in (0..part.len() as u32).zip(&hashes) {
                 let id = part.ids.get(prow as usize);
                 let row = base + accepted.len() as u32;
                 // The id of a row of the table, or of a row of this part accepted
@@ -882,7 +884,7 @@ impl Table {
                             .map_or("", |&p| part.ids.get(p as usize))
                     }
                 };
-                match by_id.insert_or_get(fx32(id), row, |r| id_of(r) == id, |r| fx32(id_of(r))) {
+                match by_id.insert_or_get(h, row, |r| id_of(r) == id, |r| fx32(id_of(r))) {
                     Err(first) => {
                         let first_loc = if first < base {
                             locs.get(first as usize)
@@ -993,6 +995,16 @@ impl Table {
         }
         self.by_id
             .find(fx32(id), |r| same_text(ids.get(r as usize), id))
+    }
+
+    /// Read the groups of the id index that looking up the references of field `fi`
+    /// of rows `rows` of `from` will probe, so that the look-ups find them in the
+    /// cache (`IdIndex::warm`).
+    pub(crate) fn warm_refs(&self, from: &Table, fi: usize, rows: std::ops::Range<u32>) {
+        if self.index {
+            let refs = rows.filter_map(|r| from.get(r, fi).text().map(|v| fx32(v.trim())));
+            self.by_id.warm(refs);
+        }
     }
 
     /// Make room for `n` more rows' ids (`bytes` of text), lines and flags, and in the

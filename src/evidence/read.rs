@@ -1914,13 +1914,17 @@ fn find_dangling(
         let empty = HashSet::new();
         let rej = rejected_ids.get(target).unwrap_or(&empty);
         let mut part = part.lock().unwrap_or_else(|e| e.into_inner());
-        for (i, slot) in part.iter_mut().enumerate() {
-            let row = (start + i) as u32;
-            let (parent, d) = resolve_ref(evr, t, fi, row, tt, rej);
-            if let Some(d) = d {
-                late.push((name, fi, row, d));
+        // In runs of 256 rows, the index groups they will probe read first.
+        for (k, run) in part.chunks_mut(256).enumerate() {
+            let first = (start + k * 256) as u32;
+            tt.warm_refs(t, fi, first..first + run.len() as u32);
+            for (row, slot) in (first..).zip(run.iter_mut()) {
+                let (parent, d) = resolve_ref(evr, t, fi, row, tt, rej);
+                if let Some(d) = d {
+                    late.push((name, fi, row, d));
+                }
+                *slot = parent;
             }
-            *slot = parent;
         }
         late
     });
