@@ -104,6 +104,49 @@ impl IdIndex {
         std::hint::black_box(seen);
     }
 
+    /// Call `f` with every row of hash `h` for which `eq` holds, in the order they
+    /// were added (while the index has not grown since: `push` after `reserve`).
+    #[inline]
+    pub fn each(&self, h: u32, mut eq: impl FnMut(u32) -> bool, mut f: impl FnMut(u32)) {
+        let groups = self.groups.len();
+        if groups == 0 {
+            return;
+        }
+        let (mut g, tag) = self.home(h);
+        let want = LO * u64::from(tag);
+        for _ in 0..groups {
+            let Some(grp) = self.groups.get(g) else {
+                return;
+            };
+            let w = grp.tags;
+            let mut m = zero_bytes(w ^ want);
+            while m != 0 {
+                let i = (m.trailing_zeros() / 8) as usize;
+                if (w >> (i * 8)) as u8 == tag
+                    && let Some(&r) = grp.rows.get(i)
+                    && eq(r)
+                {
+                    f(r);
+                }
+                m &= m - 1;
+            }
+            if zero_bytes(w) != 0 {
+                return;
+            }
+            g += 1;
+            if g == groups {
+                g = 0;
+            }
+        }
+    }
+
+    /// Add `row` under hash `h`, whether or not a row of that hash is held (an index
+    /// of many rows a key, read with `each`). `rehash` as for `insert_or_get`.
+    pub fn push(&mut self, h: u32, row: u32, rehash: impl Fn(u32) -> u32) {
+        self.reserve(1, rehash);
+        self.put(h, row);
+    }
+
     /// The row of hash `h` for which `eq` holds.
     #[inline]
     pub fn find(&self, h: u32, eq: impl FnMut(u32) -> bool) -> Option<u32> {
@@ -320,6 +363,21 @@ mod tests {
                 let _ = m.add(id, hash);
             }
             m.check(&probes, hash);
+            // Many rows a key (`push`, `each`), room made first: each key's rows,
+            // in the order pushed, and none of another key (a key of no row finds
+            // none).
+            let mut many = IdIndex::default();
+            many.reserve(ids.len(), |r| hash(&ids[r as usize]));
+            for (r, id) in ids.iter().enumerate() {
+                many.push(hash(id), r as u32, |r| hash(&ids[r as usize]));
+            }
+            for p in ids.iter().chain(&probes) {
+                let mut got = Vec::new();
+                many.each(hash(p), |r| ids[r as usize] == *p, |r| got.push(r));
+                let want: Vec<u32> =
+                    (0..ids.len() as u32).filter(|&r| ids[r as usize] == *p).collect();
+                prop_assert_eq!(got, want, "{}", p);
+            }
             // Rename: the id of row 0 now names a new row (as `commit_latest` does).
             if let Some(first) = m.ids.first().cloned() {
                 let new = m.ids.len() as u32;

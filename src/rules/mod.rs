@@ -213,30 +213,14 @@ struct Children {
 }
 
 /// Child rows of one relation found by the parent's id rather than its row (the
-/// parent table is streamed: its rows are not kept). Sorted by the hash of the
-/// reference; a hash match is checked against the reference's text.
+/// parent table is streamed: its rows are not kept): the child rows by the hash of
+/// their reference (`fx32`), each checked against the reference's text when looked
+/// up. One probe finds a row without a second read (an index of the first row of each
+/// hash into a sorted list of (hash, row) pairs read the list: a second cache miss
+/// per look-up, and 8 bytes a child).
 #[derive(Debug, Default)]
 struct ById {
-    /// The 32-bit hash of each indexed row's reference (`fx32`) and the row, in
-    /// order (side by side: a look-up finds the row in the cache line of its hash).
-    pairs: Vec<(u32, u32)>,
-    /// The first index of each distinct hash in `pairs` (one probe per lookup).
-    first: crate::evidence::idindex::IdIndex,
-}
-
-impl ById {
-    /// The pairs of hash `h`.
-    fn of(&self, h: u32) -> &[(u32, u32)] {
-        let Some(a) = self
-            .first
-            .find(h, |a| self.pairs.get(a as usize).map(|p| p.0) == Some(h))
-        else {
-            return &[];
-        };
-        let from = self.pairs.get(a as usize..).unwrap_or(&[]);
-        let n = from.iter().take_while(|p| p.0 == h).count();
-        from.get(..n).unwrap_or(&[])
-    }
+    rows: crate::evidence::idindex::IdIndex,
 }
 
 /// Indexes from (child table, via field) to the child rows of each parent row.
@@ -319,19 +303,19 @@ impl RelIndex {
             if by_id.contains_key(&(table, via)) {
                 continue;
             }
-            let mut pairs: Vec<(u32, u32)> = (0..t.len() as u32)
-                .filter(|&r| t.live(r))
-                .filter_map(|r| Some((fx32(t.get(r, via).text()?.trim()), r)))
-                .collect();
-            pairs.sort_unstable();
-            let mut first = crate::evidence::idindex::IdIndex::default();
-            let at = |a: u32| pairs.get(a as usize).map_or(0, |p| p.0);
-            for (i, &(h, _)) in pairs.iter().enumerate() {
-                if i == 0 || pairs.get(i - 1).map(|p| p.0) != Some(h) {
-                    let _ = first.insert_or_get(h, i as u32, |a| at(a) == h, at);
+            let hash = |r: u32| t.get(r, via).text().map(|v| fx32(v.trim()));
+            let linked = || (0..t.len() as u32).filter(|&r| t.live(r));
+            let mut rows = crate::evidence::idindex::IdIndex::default();
+            // Room for all first, so that the index never grows while it is filled:
+            // the rows of a hash stay in row order along its probe.
+            let rehash = |r: u32| hash(r).unwrap_or(0);
+            rows.reserve(linked().filter(|&r| hash(r).is_some()).count(), rehash);
+            for r in linked() {
+                if let Some(h) = hash(r) {
+                    rows.push(h, r, rehash);
                 }
             }
-            by_id.insert((table, via), ById { pairs, first });
+            by_id.insert((table, via), ById { rows });
         }
         RelIndex {
             map: HashMap::default(),
@@ -371,15 +355,13 @@ impl RelIndex {
         let k = (step.table.name, step.via);
         if let Some(b) = self.by_id.get(&k) {
             let id = parent.id(prow);
-            for &(_, r) in b.of(fx32(id)) {
-                if child
+            let own = |r: u32| {
+                child
                     .get(r, step.via)
                     .text()
                     .is_some_and(|t| crate::evidence::same_text(t.trim(), id))
-                {
-                    f(r);
-                }
-            }
+            };
+            b.rows.each(fx32(id), own, f);
         } else {
             for &r in self.children(step, prow) {
                 f(r);
