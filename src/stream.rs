@@ -659,11 +659,6 @@ impl<'a> Streamer<'a> {
         let empty = HashSet::new();
         let mut dangling = Vec::new();
         let mut n = 0u32;
-        for &(fi, target) in &self.refs {
-            if let Some(tt) = self.ev.table(target) {
-                tt.warm_refs(pt, fi, 0..pt.len() as u32);
-            }
-        }
         for row in 0..pt.len() as u32 {
             // A duplicate is no row of the table.
             if !pt.live(row) {
