@@ -423,7 +423,7 @@ fn test(
 fn lit_eq(v: crate::evidence::Value<'_>, l: &Lit) -> bool {
     use crate::evidence::Value;
     match (v, l) {
-        (Value::Text(s), Lit::Text(x)) => s == x.as_str(),
+        (Value::Text(s), Lit::Text(x)) => crate::evidence::same_text(s, x),
         (Value::List(items), Lit::Text(x)) => items.iter().any(|s| s == x.as_str()),
         (Value::Bool(b), Lit::Bool(x)) => b == *x,
         (Value::Int(i), Lit::Int(x)) => i == *x,
