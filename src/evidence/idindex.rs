@@ -13,6 +13,7 @@
 //! passed over by an insertion).
 
 use super::csvscan::{LO, zero_bytes};
+use std::ops::ControlFlow;
 
 /// Rows by the 32-bit hash of their id.
 #[derive(Debug, Default, Clone)]
@@ -61,32 +62,51 @@ impl IdIndex {
         (g, 0x80 | (h & 0x7f) as u8)
     }
 
-    /// The slot (group, index in it) of the row of hash `h` for which `eq` holds.
-    #[inline]
-    fn slot(&self, h: u32, mut eq: impl FnMut(u32) -> bool) -> Option<(usize, usize)> {
+    /// Visit, in probe order, each slot whose tag is that of hash `h` (group, index in
+    /// it, row), until `hit` breaks or a group with an empty slot ends the search.
+    #[inline(always)]
+    fn probe(&self, h: u32, mut hit: impl FnMut(usize, usize, u32) -> ControlFlow<()>) {
         let groups = self.groups.len();
         let (mut g, tag) = self.home(h);
         let want = LO * u64::from(tag);
         for _ in 0..groups {
-            let grp = self.groups.get(g)?;
+            let Some(grp) = self.groups.get(g) else {
+                return;
+            };
             let w = grp.tags;
             let mut m = zero_bytes(w ^ want);
             while m != 0 {
                 let i = (m.trailing_zeros() / 8) as usize;
-                if (w >> (i * 8)) as u8 == tag && grp.rows.get(i).is_some_and(|&r| eq(r)) {
-                    return Some((g, i));
+                if (w >> (i * 8)) as u8 == tag
+                    && let Some(&r) = grp.rows.get(i)
+                    && hit(g, i, r).is_break()
+                {
+                    return;
                 }
                 m &= m - 1;
             }
             if zero_bytes(w) != 0 {
-                return None;
+                return;
             }
             g += 1;
             if g == groups {
                 g = 0;
             }
         }
-        None
+    }
+
+    /// The slot (group, index in it) of the row of hash `h` for which `eq` holds.
+    #[inline]
+    fn slot(&self, h: u32, mut eq: impl FnMut(u32) -> bool) -> Option<(usize, usize)> {
+        let mut found = None;
+        self.probe(h, |g, i, r| {
+            if eq(r) {
+                found = Some((g, i));
+                return ControlFlow::Break(());
+            }
+            ControlFlow::Continue(())
+        });
+        found
     }
 
     /// Read the home group of each hash, so that the searches and insertions of
@@ -108,36 +128,12 @@ impl IdIndex {
     /// were added (while the index has not grown since: `push` after `reserve`).
     #[inline]
     pub fn each(&self, h: u32, mut eq: impl FnMut(u32) -> bool, mut f: impl FnMut(u32)) {
-        let groups = self.groups.len();
-        if groups == 0 {
-            return;
-        }
-        let (mut g, tag) = self.home(h);
-        let want = LO * u64::from(tag);
-        for _ in 0..groups {
-            let Some(grp) = self.groups.get(g) else {
-                return;
-            };
-            let w = grp.tags;
-            let mut m = zero_bytes(w ^ want);
-            while m != 0 {
-                let i = (m.trailing_zeros() / 8) as usize;
-                if (w >> (i * 8)) as u8 == tag
-                    && let Some(&r) = grp.rows.get(i)
-                    && eq(r)
-                {
-                    f(r);
-                }
-                m &= m - 1;
+        self.probe(h, |_, _, r| {
+            if eq(r) {
+                f(r);
             }
-            if zero_bytes(w) != 0 {
-                return;
-            }
-            g += 1;
-            if g == groups {
-                g = 0;
-            }
-        }
+            ControlFlow::Continue(())
+        });
     }
 
     /// Add `row` under hash `h`, whether or not a row of that hash is held (an index
