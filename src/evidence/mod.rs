@@ -641,12 +641,12 @@ pub(crate) fn same_text(a: &str, b: &str) -> bool {
     }
 }
 
-/// The first and the last `K` bytes of `s` (`n` long, at least `K`), overlapping when
-/// `n < 2K`: together they cover every byte.
+/// The first and the last `K` bytes of `s` (`n` long), overlapping when `n < 2K`:
+/// together they cover every byte. `None` when `n < K` (the callers never ask).
 #[inline(always)]
 fn ends<const K: usize>(s: &[u8], n: usize) -> Option<([u8; K], [u8; K])> {
     let first = s.first_chunk::<K>()?;
-    let last = s.get(n - K..)?.first_chunk::<K>()?;
+    let last = s.get(n.checked_sub(K)?..)?.first_chunk::<K>()?;
     Some((*first, *last))
 }
 

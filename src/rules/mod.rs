@@ -215,9 +215,9 @@ struct Children {
 /// Child rows of one relation found by the parent's id rather than its row (the
 /// parent table is streamed: its rows are not kept): the child rows by the hash of
 /// their reference (`fx32`), each checked against the reference's text when looked
-/// up. One probe finds a row without a second read (an index of the first row of each
-/// hash into a sorted list of (hash, row) pairs read the list: a second cache miss
-/// per look-up, and 8 bytes a child).
+/// up. One probe reaches the rows (an index of the first row of each hash into a
+/// sorted list of (hash, row) pairs read the list too: a second cache miss per
+/// look-up, and 8 bytes a child).
 #[derive(Debug, Default)]
 struct ById {
     rows: crate::evidence::idindex::IdIndex,
