@@ -1058,13 +1058,8 @@ impl Table {
             while walk.next_if(|&&k| (k as usize) < r).is_some() {}
             walk.next_if(|&&k| k as usize == r).is_some() || !self.live(r as u32)
         });
-        let mut ids = Texts {
-            bits: self.ids.bits,
-            ..Texts::default()
-        };
-        for r in (0..self.len()).filter(|&r| kept.rank(r).is_some()) {
-            ids.push(self.id(r as u32));
-        }
+        let mut ids =
+            self.ids_of((0..self.len() as u32).filter(|&r| kept.rank(r as usize).is_some()));
         ids.shrink();
         self.ids = ids;
         self.kept = Some(kept);
@@ -1082,15 +1077,20 @@ impl Table {
 
     #[cold]
     fn unblank_all(&mut self) {
+        self.ids = self.ids_of(0..self.len() as u32);
+        self.kept = None;
+    }
+
+    /// The ids of `rows`, end to end, in a new store.
+    fn ids_of(&self, rows: impl Iterator<Item = u32>) -> Texts {
         let mut ids = Texts {
             bits: self.ids.bits,
             ..Texts::default()
         };
-        for r in 0..self.len() as u32 {
+        for r in rows {
             ids.push(self.id(r));
         }
-        self.ids = ids;
-        self.kept = None;
+        ids
     }
 
     /// Free the id index (5 to 10 bytes a row) once reading is done and references

@@ -26,6 +26,7 @@ use crate::catalog::filter::Cond;
 use crate::catalog::{CompileCtx, RawCheck};
 use crate::diag::Code;
 use crate::evidence::fx32;
+use crate::evidence::idindex::IdIndex;
 use crate::evidence::read::Needs;
 use crate::evidence::tables::TableDef;
 use crate::evidence::{Evidence, Table};
@@ -212,22 +213,17 @@ struct Children {
     kids: Vec<u32>,
 }
 
-/// Child rows of one relation found by the parent's id rather than its row (the
-/// parent table is streamed: its rows are not kept): the child rows by the hash of
-/// their reference (`fx32`), each checked against the reference's text when looked
-/// up. One probe reaches the rows (an index of the first row of each hash into a
-/// sorted list of (hash, row) pairs read the list too: a second cache miss per
-/// look-up, and 8 bytes a child).
-#[derive(Debug, Default)]
-struct ById {
-    rows: crate::evidence::idindex::IdIndex,
-}
-
 /// Indexes from (child table, via field) to the child rows of each parent row.
 #[derive(Debug, Default)]
 pub struct RelIndex {
     map: HashMap<(&'static str, usize), Children>,
-    by_id: HashMap<(&'static str, usize), ById>,
+    /// The steps whose parents are found by id rather than row (the parent table is
+    /// streamed: its rows are not kept): the child rows by the hash of their reference
+    /// (`fx32`), each checked against the reference's text when looked up. One probe
+    /// reaches the rows (an index of the first row of each hash into a sorted list of
+    /// (hash, row) pairs read the list too: a second cache miss per look-up, and 8
+    /// bytes a child).
+    by_id: HashMap<(&'static str, usize), IdIndex>,
 }
 
 impl RelIndex {
@@ -304,18 +300,17 @@ impl RelIndex {
                 continue;
             }
             let hash = |r: u32| t.get(r, via).text().map(|v| fx32(v.trim()));
-            let linked = || (0..t.len() as u32).filter(|&r| t.live(r));
-            let mut rows = crate::evidence::idindex::IdIndex::default();
-            // Room for all first, so that the index never grows while it is filled:
-            // the rows of a hash stay in row order along its probe.
             let rehash = |r: u32| hash(r).unwrap_or(0);
-            rows.reserve(linked().filter(|&r| hash(r).is_some()).count(), rehash);
-            for r in linked() {
+            let mut rows = IdIndex::default();
+            // Room for every row first, so that the index never grows while it is
+            // filled: the rows of a hash stay in row order along its probe.
+            rows.reserve(t.len(), rehash);
+            for r in (0..t.len() as u32).filter(|&r| t.live(r)) {
                 if let Some(h) = hash(r) {
                     rows.push(h, r, rehash);
                 }
             }
-            by_id.insert((table, via), ById { rows });
+            by_id.insert((table, via), rows);
         }
         RelIndex {
             map: HashMap::default(),
@@ -361,7 +356,7 @@ impl RelIndex {
                     .text()
                     .is_some_and(|t| crate::evidence::same_text(t.trim(), id))
             };
-            b.rows.each(fx32(id), own, f);
+            b.each(fx32(id), own, f);
         } else {
             for &r in self.children(step, prow) {
                 f(r);
