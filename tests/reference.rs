@@ -106,12 +106,19 @@ fn run_sh(
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("rule-id.csv");
+    // Run from a folder whose settings would leave every record out of the period:
+    // run.sh must not read them.
+    std::fs::write(
+        tmp.path().join("evidentia.yaml"),
+        "period: \"2099-01-01..\"\n",
+    )
+    .unwrap();
     let output = match Command::new("bash")
         .arg(root.join("benches/reference/run.sh"))
         .arg(data)
         .arg(&out)
+        .current_dir(tmp.path())
         .env("EVIDENTIA_BIN", bin)
-        .env("TMPDIR", tmp.path())
         .envs(envs.iter().copied())
         .output()
     {
@@ -125,7 +132,7 @@ fn run_sh(
     let left: Vec<_> = std::fs::read_dir(tmp.path())
         .unwrap()
         .map(|e| e.unwrap().file_name())
-        .filter(|n| n != "rule-id.csv")
+        .filter(|n| n != "rule-id.csv" && n != "evidentia.yaml")
         .collect();
     assert!(left.is_empty(), "run.sh left {left:?} behind");
     Some((code, std::fs::read_to_string(&out).unwrap_or_default()))
