@@ -661,8 +661,9 @@ fn spread(h: u32) -> u64 {
 /// `rank(r)`-th id kept, and the other rows' ids are empty, without the 4-byte end a
 /// text store keeps for each value, empty or not (15 MB of the findings' 3.7 million
 /// rows at 5M incidents, where about one id in thirteen is kept).
+/// (Also `rules::Prejudged`'s rows that fail a requirement.)
 #[derive(Debug, Default)]
-struct Kept {
+pub(crate) struct Kept {
     rows: usize,
     words: Vec<u64>,
     ranks: Vec<u32>,
@@ -672,24 +673,47 @@ impl Kept {
     /// The rows of which `keep` holds, of `rows` rows.
     fn new(rows: usize, mut keep: impl FnMut(usize) -> bool) -> Kept {
         let mut words = vec![0u64; rows.div_ceil(64)];
-        let mut ranks = Vec::with_capacity(words.len());
-        let mut count = 0u32;
         for (w, word) in words.iter_mut().enumerate() {
-            ranks.push(count);
             for b in 0..64 {
                 let r = w * 64 + b;
                 if r < rows && keep(r) {
                     *word |= 1 << b;
                 }
             }
-            count += word.count_ones();
         }
+        Kept::ranked(rows, words)
+    }
+
+    /// The rows `sorted` names (ascending), of `rows` rows; a row past the end is
+    /// ignored.
+    pub(crate) fn from_sorted(rows: usize, sorted: &[u32]) -> Kept {
+        let mut words = vec![0u64; rows.div_ceil(64)];
+        for &r in sorted.iter().filter(|&&r| (r as usize) < rows) {
+            if let Some(w) = words.get_mut(r as usize / 64) {
+                *w |= 1 << (r % 64);
+            }
+        }
+        Kept::ranked(rows, words)
+    }
+
+    /// With the number of bits set before each word.
+    fn ranked(rows: usize, words: Vec<u64>) -> Kept {
+        let mut count = 0u32;
+        let ranks = words
+            .iter()
+            .map(|w| {
+                let before = count;
+                count += w.count_ones();
+                before
+            })
+            .collect();
         Kept { rows, words, ranks }
     }
 
-    /// Which of the kept ids is row `r`'s (`None`: its id is empty).
+    /// Which of the kept rows is row `r` (`None`: it is not kept): for ids, which
+    /// of the kept ids is row `r`'s (`None`: its id is empty).
     #[inline]
-    fn rank(&self, r: usize) -> Option<usize> {
+    pub(crate) fn rank(&self, r: usize) -> Option<usize> {
         let w = *self.words.get(r / 64)?;
         let bit = 1u64 << (r % 64);
         if w & bit == 0 {
@@ -1583,6 +1607,24 @@ mod tests {
             col.push(&Owned::Text("last".into()));
             prop_assert_eq!(col.get(n), Value::Text("last"));
             prop_assert_eq!(col.len(), n + 1);
+        }
+
+        /// A set of rows kept from a sorted list ranks every row as a search of the
+        /// list would, and as the set made by testing each row does (across words
+        /// of 64, and past the end).
+        #[test]
+        fn kept_rows_rank_as_the_sorted_list(
+            rows in 0usize..700,
+            picks in proptest::collection::btree_set(0u32..760, 0..200),
+        ) {
+            let sorted: Vec<u32> = picks.iter().copied().filter(|&r| (r as usize) < rows).collect();
+            let kept = super::Kept::from_sorted(rows, &sorted);
+            let tested = super::Kept::new(rows, |r| picks.contains(&(r as u32)));
+            for r in 0..rows + 70 {
+                let want = sorted.binary_search(&(r as u32)).ok();
+                prop_assert_eq!(kept.rank(r), want, "row {}", r);
+                prop_assert_eq!(tested.rank(r), want, "row {}", r);
+            }
         }
 
         /// Locations kept as lines plus runs of one file give back what was pushed,

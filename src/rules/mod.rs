@@ -409,6 +409,10 @@ pub struct Prejudged {
     /// The rows that do not meet it, in order (every other row does): row `i` of
     /// `unmet` holds the values of `unmet_rows[i]`.
     unmet_rows: Vec<u32>,
+    /// The same rows as a bit a row, with ranks: is a row among them, and which, in
+    /// a look-up (a binary search of `unmet_rows` for each related record reached
+    /// took about 1.5% of a streamed run's CPU at 1M incidents).
+    bits: crate::evidence::Kept,
     /// The requirement's fields of those rows.
     unmet: Table,
 }
@@ -424,7 +428,12 @@ impl Prejudged {
         fields.sort_unstable();
         fields.dedup();
         let unmet = t.subset(&fields, &unmet_rows);
-        Prejudged { unmet_rows, unmet }
+        let bits = crate::evidence::Kept::from_sorted(t.len(), &unmet_rows);
+        Prejudged {
+            unmet_rows,
+            bits,
+            unmet,
+        }
     }
 
     /// The rows that do not meet it, in order.
@@ -435,7 +444,7 @@ impl Prejudged {
     /// Where the requirement's values of a row that does not meet it are: a table
     /// and its row (`None`: the row meets it).
     pub fn unmet_values(&self, r: u32) -> Option<(&Table, u32)> {
-        let i = self.unmet_rows.binary_search(&r).ok()?;
+        let i = self.bits.rank(r as usize)?;
         Some((&self.unmet, i as u32))
     }
 }
