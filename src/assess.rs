@@ -738,6 +738,7 @@ pub fn assess_with(
         rel: &rel,
         detail: false,
         judged: None,
+        population: None,
     };
     // Checks are independent: they run on every core, and their results and warnings
     // are put back in catalog order, so the outcome does not depend on the threads.
@@ -987,7 +988,10 @@ pub(crate) fn run_check(
             continue;
         }
         if let Some(f) = &c.filter
-            && !f.eval(t, row, ctx.as_of)
+            && !match ctx.population {
+                Some(p) => p.get(row as usize).copied().unwrap_or(false),
+                None => f.eval(t, row, ctx.as_of),
+            }
         {
             continue;
         }

@@ -233,6 +233,7 @@ pub fn explain(l: &Loaded, record_id: &str, table: Option<&str>) -> Result<Expla
         rel: &rel,
         detail: true,
         judged: None,
+        population: None,
     };
     let record = match &locus {
         Locus::Row(t, row) => {

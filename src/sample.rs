@@ -495,6 +495,7 @@ pub fn population(
         rel: &rel,
         detail: false,
         judged: None,
+        population: None,
     };
     let judged = c.rule.judged_table().unwrap_or(c.table.name).to_string();
     let mut ids = BTreeSet::new();

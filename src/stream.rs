@@ -25,6 +25,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use crate::assess::{CheckResult, Period, Scope, mark_period};
 use crate::catalog::Check;
+use crate::catalog::filter::Cond;
 use crate::diag::Diagnostic;
 use crate::evidence::read::{Late, RejectedIds, resolve_ref};
 use crate::evidence::sources::{ColumnSpec, Format, TableSource};
@@ -505,6 +506,50 @@ struct Streamer<'a> {
     /// said how many bytes they were read from): how far the reading is.
     bytes_total: u64,
     bytes_seen: u64,
+    /// Population filters that several checks have (the same condition), each with
+    /// its checks: evaluated once per row of a part for them all.
+    shared_filters: Vec<(&'a Cond, Vec<usize>)>,
+    /// By-id steps that several checks follow from the streamed table, each with its
+    /// checks: looked up once per row of a part that is in one of their populations,
+    /// into the part's own index (R2 and R3 both find an incident's postmortems).
+    shared_steps: Vec<((&'static str, usize), Vec<usize>)>,
+}
+
+/// The groups of checks (by index) that have the same population filter, for the
+/// filters that more than one check has. Conditions are the same when their `Debug`
+/// forms are (every field, literal and pattern is in it).
+fn shared_filters<'a>(checks: &[&'a Check]) -> Vec<(&'a Cond, Vec<usize>)> {
+    let mut groups: Vec<(String, &'a Cond, Vec<usize>)> = Vec::new();
+    for (i, &c) in checks.iter().enumerate() {
+        let Some(f) = c.filter.as_ref() else { continue };
+        let key = format!("{f:?}");
+        match groups.iter_mut().find(|(k, _, _)| *k == key) {
+            Some((_, _, users)) => users.push(i),
+            None => groups.push((key, f, vec![i])),
+        }
+    }
+    groups
+        .into_iter()
+        .filter(|(_, _, users)| users.len() > 1)
+        .map(|(_, f, users)| (f, users))
+        .collect()
+}
+
+/// The by-id steps of `rel` that more than one check follows, with those checks.
+fn shared_steps(checks: &[&Check], rel: &RelIndex) -> Vec<((&'static str, usize), Vec<usize>)> {
+    let mut steps: Vec<_> = rel.by_id_steps().map(|k| (k, Vec::new())).collect();
+    steps.sort_unstable();
+    for (i, c) in checks.iter().enumerate() {
+        let mut followed = Vec::new();
+        c.rule.relations(&mut followed);
+        for (k, users) in steps.iter_mut() {
+            if followed.contains(k) {
+                users.push(i);
+            }
+        }
+    }
+    steps.retain(|(_, users)| users.len() > 1);
+    steps
 }
 
 /// Room for the records of a check as its list must grow, when `need` records came
@@ -563,7 +608,11 @@ impl<'a> Streamer<'a> {
                     .collect()
             })
             .unwrap_or_default();
+        let shared_filters = shared_filters(&checks);
+        let shared_steps = shared_steps(&checks, &rel);
         Streamer {
+            shared_filters,
+            shared_steps,
             refs,
             rejected_ids,
             rows: 0,
@@ -595,7 +644,7 @@ impl<'a> Streamer<'a> {
         } else {
             self.bytes_seen
         };
-        let local = match part.tables.get(self.plan.table) {
+        let mut local = match part.tables.get(self.plan.table) {
             Some(pt) => self.local_index(part, pt),
             None => return,
         };
@@ -615,12 +664,23 @@ impl<'a> Streamer<'a> {
                 }
             }
         }
-        for ((c, slot), judged) in self
+        let Some(pt) = part.tables.get(self.plan.table) else {
+            return;
+        };
+        let populations = self.shared(pt, &mut local);
+        for (i, ((c, slot), judged)) in self
             .checks
             .iter()
             .zip(self.results.iter_mut())
             .zip(&self.judged)
+            .enumerate()
         {
+            let population = self
+                .shared_filters
+                .iter()
+                .position(|(_, users)| users.contains(&i))
+                .and_then(|g| populations.get(g))
+                .map(Vec::as_slice);
             let ctx = EvalCtx {
                 ev: self.ev,
                 local: Some((part, &local)),
@@ -630,6 +690,7 @@ impl<'a> Streamer<'a> {
                 rel: &self.rel,
                 detail: false,
                 judged: judged.as_ref(),
+                population,
             };
             let mut w = Vec::new();
             let r = crate::assess::run_check(c, &ctx, None, None, &mut w);
@@ -650,6 +711,51 @@ impl<'a> Streamer<'a> {
                 None => *slot = Some((r, w)),
             }
         }
+    }
+
+    /// What several checks share, for the part's rows `pt` of the streamed table: each
+    /// shared population filter evaluated (in the order of `shared_filters`), and the
+    /// children of each shared by-id step found for the rows in any of its checks'
+    /// populations, added to the part's index `local` (the other rows have none: no
+    /// check asks for them).
+    fn shared(&self, pt: &Table, local: &mut RelIndex) -> Vec<Vec<bool>> {
+        let rows = 0..pt.len() as u32;
+        let populations: Vec<Vec<bool>> = self
+            .shared_filters
+            .iter()
+            .map(|(f, _)| {
+                rows.clone()
+                    .map(|r| pt.live(r) && f.eval(pt, r, self.as_of))
+                    .collect()
+            })
+            .collect();
+        for (key, users) in &self.shared_steps {
+            let Some(child) = self.ev.table(key.0) else {
+                continue;
+            };
+            let in_population = |i: usize, r: u32| {
+                let Some(f) = self.checks.get(i).and_then(|c| c.filter.as_ref()) else {
+                    return true;
+                };
+                let shared = self.shared_filters.iter().position(|(_, u)| u.contains(&i));
+                match shared.and_then(|g| populations.get(g)) {
+                    Some(p) => p.get(r as usize).copied().unwrap_or(false),
+                    None => f.eval(pt, r, self.as_of),
+                }
+            };
+            let mut starts = Vec::with_capacity(pt.len() + 1);
+            let mut kids = Vec::new();
+            for r in rows.clone() {
+                starts.push(kids.len() as u32);
+                if pt.live(r) && users.iter().any(|&i| in_population(i, r)) {
+                    self.rel
+                        .each_child_by_id(*key, pt, r, child, |c| kids.push(c));
+                }
+            }
+            starts.push(kids.len() as u32);
+            local.insert_rows(*key, starts, kids);
+        }
+        populations
     }
 
     /// Check the references of the part's rows of the streamed table, as a load without

@@ -415,6 +415,50 @@ frameworks:";
 }
 
 #[test]
+fn a_step_several_checks_share_is_found_for_every_population() {
+    // R2 and R3 have the same population (here the breaches) and both find an
+    // incident's postmortems by id: a streamed part evaluates their filter once and
+    // finds the postmortems once, for the rows of their population
+    // (`Streamer::shared`). A third check following the same step from another
+    // population (its own filter, the sev1 incidents: those with a postmortem, most of
+    // them no breach) must find them for its rows too.
+    let sev1 = "  - id: sev1-postmortem
+    title: Sev1 incidents have a postmortem
+    rule: linked
+    population: { table: incidents, where: { severity: sev1 } }
+    related: { table: postmortems, via: incident_id }
+
+frameworks:";
+    let scope = "where: { any: [ { customer_impacting: true }, { data_breach: true } ] }";
+    let whole = agree_with_catalog(|r| {
+        assert_eq!(r.matches(scope).count(), 2);
+        r.replace(scope, "where: { data_breach: true }")
+            .replacen("frameworks:", sev1, 1)
+    });
+    let json = whole.find("\n{").map_or("", |i| &whole[i + 1..]);
+    let report: serde_json::Value = serde_json::from_str(json).unwrap();
+    let check = |id: &str| {
+        report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    // Every sev1 incident has its postmortem; R2 and R3 judged the breaches.
+    let sev1 = check("sev1-postmortem");
+    assert!(sev1["passed"].as_u64().unwrap() > 0, "{sev1}");
+    assert_eq!(sev1["exceptions"].as_array().unwrap().len(), 0, "{sev1}");
+    assert!(
+        check("r2-postmortem-complete")["population"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+}
+
+#[test]
 fn records_whose_ids_share_a_hash_are_told_apart() {
     let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let (a, b) = hash_twins();

@@ -348,20 +348,40 @@ impl RelIndex {
         mut f: impl FnMut(u32),
     ) {
         let k = (step.table.name, step.via);
-        if let Some(b) = self.by_id.get(&k) {
-            let id = parent.id(prow);
-            let own = |r: u32| {
-                child
-                    .get(r, step.via)
-                    .text()
-                    .is_some_and(|t| crate::evidence::same_text(t.trim(), id))
-            };
-            b.each(fx32(id), own, f);
-        } else {
+        if !self.each_child_by_id(k, parent, prow, child, &mut f) {
             for &r in self.children(step, prow) {
                 f(r);
             }
         }
+    }
+
+    /// The steps found by id (their parent table is streamed).
+    pub fn by_id_steps(&self) -> impl Iterator<Item = (&'static str, usize)> + '_ {
+        self.by_id.keys().copied()
+    }
+
+    /// `each_child` for a step found by id, `(child table, via field)`: false (and no
+    /// call) when this index does not find it by id.
+    pub fn each_child_by_id(
+        &self,
+        step: (&'static str, usize),
+        parent: &Table,
+        prow: u32,
+        child: &Table,
+        f: impl FnMut(u32),
+    ) -> bool {
+        let Some(b) = self.by_id.get(&step) else {
+            return false;
+        };
+        let id = parent.id(prow);
+        let own = |r: u32| {
+            child
+                .get(r, step.1)
+                .text()
+                .is_some_and(|t| crate::evidence::same_text(t.trim(), id))
+        };
+        b.each(fx32(id), own, f);
+        true
     }
 
     /// Rows of `step.table` linked to a parent row (before the step's filter).
@@ -398,6 +418,9 @@ pub struct EvalCtx<'a> {
     /// The rule's `requirement`, judged beforehand for every record of its table
     /// (streaming sets it per check, never with `detail`).
     pub judged: Option<&'a Prejudged>,
+    /// The check's population filter, evaluated beforehand for every row of its
+    /// table (streaming sets it for a filter that several checks have).
+    pub population: Option<&'a [bool]>,
 }
 
 /// A rule's `requirement`, judged once for every record of a table read before the
