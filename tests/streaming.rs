@@ -372,6 +372,19 @@ fn agree_with_catalog(edit: impl Fn(&str) -> String) -> String {
     whole
 }
 
+/// Check `id` of the JSON report in an outcome (`outcome`'s text).
+fn report_check(outcome: &str, id: &str) -> serde_json::Value {
+    let json = outcome.find("\n{").map_or("", |i| &outcome[i + 1..]);
+    let report: serde_json::Value = serde_json::from_str(json).unwrap();
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("no check {id}"))
+        .clone()
+}
+
 #[test]
 fn a_followed_reference_a_filter_reads_is_kept() {
     // Streaming frees the text of a reference its checks only follow (here
@@ -403,14 +416,7 @@ fn a_step_a_later_check_follows_keeps_its_resolved_rows() {
 frameworks:";
     let whole = agree_with_catalog(|r| r.replacen("frameworks:", later, 1));
     // The later check did reach findings through the step.
-    let json = whole.find("\n{").map_or("", |i| &whole[i + 1..]);
-    let report: serde_json::Value = serde_json::from_str(json).unwrap();
-    let check = report["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "pm-findings-owned")
-        .unwrap();
+    let check = report_check(&whole, "pm-findings-owned");
     assert!(check["population"].as_u64().unwrap() > 0, "{check}");
 }
 
@@ -435,27 +441,12 @@ frameworks:";
         r.replace(scope, "where: { data_breach: true }")
             .replacen("frameworks:", sev1, 1)
     });
-    let json = whole.find("\n{").map_or("", |i| &whole[i + 1..]);
-    let report: serde_json::Value = serde_json::from_str(json).unwrap();
-    let check = |id: &str| {
-        report["checks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["id"] == id)
-            .unwrap()
-            .clone()
-    };
     // Every sev1 incident has its postmortem; R2 and R3 judged the breaches.
-    let sev1 = check("sev1-postmortem");
+    let sev1 = report_check(&whole, "sev1-postmortem");
     assert!(sev1["passed"].as_u64().unwrap() > 0, "{sev1}");
     assert_eq!(sev1["exceptions"].as_array().unwrap().len(), 0, "{sev1}");
-    assert!(
-        check("r2-postmortem-complete")["population"]
-            .as_u64()
-            .unwrap()
-            > 0
-    );
+    let r2 = report_check(&whole, "r2-postmortem-complete");
+    assert!(r2["population"].as_u64().unwrap() > 0, "{r2}");
 }
 
 #[test]
@@ -469,15 +460,8 @@ fn records_whose_ids_share_a_hash_are_told_apart() {
     let out = same_outcome(q, all_time(), |_| true);
     // The draft's incident is an exception of R2; the other twin, whose postmortem is
     // complete, is not an exception of any check.
-    let json = out.find("\n{").map_or("", |i| &out[i + 1..]);
-    let report: serde_json::Value = serde_json::from_str(json).unwrap();
     let ids = |check: &str| -> Vec<String> {
-        report["checks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["id"] == check)
-            .unwrap()["exceptions"]
+        report_check(&out, check)["exceptions"]
             .as_array()
             .unwrap()
             .iter()
