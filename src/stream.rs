@@ -517,7 +517,8 @@ struct Streamer<'a> {
 
 /// The groups of checks (by index) that have the same population filter, for the
 /// filters that more than one check has. Conditions are the same when their `Debug`
-/// forms are (every field, literal and pattern is in it).
+/// forms are (every field, literal and pattern is in it); every streamed check's
+/// population is the streamed table (`plan`), so their field numbers agree.
 fn shared_filters<'a>(checks: &[&'a Check]) -> Vec<(&'a Cond, Vec<usize>)> {
     let mut groups: Vec<(String, &'a Cond, Vec<usize>)> = Vec::new();
     for (i, &c) in checks.iter().enumerate() {

@@ -356,13 +356,13 @@ impl RelIndex {
     }
 
     /// The steps found by id (their parent table is streamed).
-    pub fn by_id_steps(&self) -> impl Iterator<Item = (&'static str, usize)> + '_ {
+    pub(crate) fn by_id_steps(&self) -> impl Iterator<Item = (&'static str, usize)> + '_ {
         self.by_id.keys().copied()
     }
 
     /// `each_child` for a step found by id, `(child table, via field)`: false (and no
     /// call) when this index does not find it by id.
-    pub fn each_child_by_id(
+    pub(crate) fn each_child_by_id(
         &self,
         step: (&'static str, usize),
         parent: &Table,
