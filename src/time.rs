@@ -326,11 +326,13 @@ pub(crate) fn parse_usual(b: &[u8]) -> Option<Ts> {
             if v > 9 {
                 break;
             }
-            nanos = nanos * 10 + v;
-            n += 1;
-            if n > 9 {
+            // A tenth digit is for the general reader (which ignores it), tested
+            // before it is added: ten digits overflow a `u32`.
+            if n == 9 {
                 return None;
             }
+            nanos = nanos * 10 + v;
+            n += 1;
         }
         if n == 0 {
             return None;
@@ -1018,6 +1020,12 @@ mod tests {
             "2025-01-01T00:00:00.500Z"
         );
         assert_eq!(b.to_string(), "2025-01-01T00:00:00Z");
+        // Digits past the ninth are read and ignored (ten once overflowed a `u32`
+        // in `parse_usual`: a panic where overflow is checked, as in `cargo test`).
+        assert_eq!(
+            ts("2025-01-01T00:00:00.4300000009Z"),
+            ts("2025-01-01T00:00:00.43Z")
+        );
     }
 
     #[test]
