@@ -310,7 +310,7 @@ fn blank_ids(
         let mut failing: Vec<u32> = leaves
             .iter()
             .filter(|&&(t, _, _)| t == name)
-            .flat_map(|&(_, _, j)| j.unmet_rows().iter().copied())
+            .flat_map(|&(_, _, j)| j.unmet_rows())
             .collect();
         failing.sort_unstable();
         failing.dedup();
@@ -506,20 +506,22 @@ struct Streamer<'a> {
     /// said how many bytes they were read from): how far the reading is.
     bytes_total: u64,
     bytes_seen: u64,
-    /// Population filters that several checks have (the same condition), each with
-    /// its checks: evaluated once per row of a part for them all.
-    shared_filters: Vec<(&'a Cond, Vec<usize>)>,
+    /// Population filters that several checks have (the same condition): evaluated
+    /// once per row of a part for them all.
+    shared_filters: Vec<&'a Cond>,
+    /// Per check: the index of its filter in `shared_filters`, when shared.
+    filter_of: Vec<Option<usize>>,
     /// By-id steps that several checks follow from the streamed table, each with its
     /// checks: looked up once per row of a part that is in one of their populations,
     /// into the part's own index (R2 and R3 both find an incident's postmortems).
     shared_steps: Vec<((&'static str, usize), Vec<usize>)>,
 }
 
-/// The groups of checks (by index) that have the same population filter, for the
-/// filters that more than one check has. Conditions are the same when their `Debug`
-/// forms are (every field, literal and pattern is in it); every streamed check's
-/// population is the streamed table (`plan`), so their field numbers agree.
-fn shared_filters<'a>(checks: &[&'a Check]) -> Vec<(&'a Cond, Vec<usize>)> {
+/// The population filters that more than one check has, and per check the index of
+/// its filter among them (`None`: no filter, or its own). Conditions are the same when
+/// their `Debug` forms are (every field, literal and pattern is in it); every streamed
+/// check's population is the streamed table (`plan`), so their field numbers agree.
+fn shared_filters<'a>(checks: &[&'a Check]) -> (Vec<&'a Cond>, Vec<Option<usize>>) {
     let mut groups: Vec<(String, &'a Cond, Vec<usize>)> = Vec::new();
     for (i, &c) in checks.iter().enumerate() {
         let Some(f) = c.filter.as_ref() else { continue };
@@ -529,11 +531,28 @@ fn shared_filters<'a>(checks: &[&'a Check]) -> Vec<(&'a Cond, Vec<usize>)> {
             None => groups.push((key, f, vec![i])),
         }
     }
-    groups
-        .into_iter()
-        .filter(|(_, _, users)| users.len() > 1)
-        .map(|(_, f, users)| (f, users))
-        .collect()
+    let mut shared = Vec::new();
+    let mut filter_of = vec![None; checks.len()];
+    for (_, f, users) in groups.into_iter().filter(|(_, _, users)| users.len() > 1) {
+        for i in users {
+            if let Some(slot) = filter_of.get_mut(i) {
+                *slot = Some(shared.len());
+            }
+        }
+        shared.push(f);
+    }
+    (shared, filter_of)
+}
+
+/// Check `i`'s population filter as evaluated for a part (`Streamer::shared`), when
+/// the check shares it (`filter_of`).
+fn population<'p>(
+    filter_of: &[Option<usize>],
+    i: usize,
+    populations: &'p [Vec<bool>],
+) -> Option<&'p [bool]> {
+    let g = filter_of.get(i).copied().flatten()?;
+    populations.get(g).map(Vec::as_slice)
 }
 
 /// The by-id steps of `rel` that more than one check follows, with those checks.
@@ -609,10 +628,11 @@ impl<'a> Streamer<'a> {
                     .collect()
             })
             .unwrap_or_default();
-        let shared_filters = shared_filters(&checks);
+        let (shared_filters, filter_of) = shared_filters(&checks);
         let shared_steps = shared_steps(&checks, &rel);
         Streamer {
             shared_filters,
+            filter_of,
             shared_steps,
             refs,
             rejected_ids,
@@ -676,12 +696,7 @@ impl<'a> Streamer<'a> {
             .zip(&self.judged)
             .enumerate()
         {
-            let population = self
-                .shared_filters
-                .iter()
-                .position(|(_, users)| users.contains(&i))
-                .and_then(|g| populations.get(g))
-                .map(Vec::as_slice);
+            let population = population(&self.filter_of, i, &populations);
             let ctx = EvalCtx {
                 ev: self.ev,
                 local: Some((part, &local)),
@@ -724,7 +739,7 @@ impl<'a> Streamer<'a> {
         let populations: Vec<Vec<bool>> = self
             .shared_filters
             .iter()
-            .map(|(f, _)| {
+            .map(|f| {
                 rows.clone()
                     .map(|r| pt.live(r) && f.eval(pt, r, self.as_of))
                     .collect()
@@ -734,21 +749,27 @@ impl<'a> Streamer<'a> {
             let Some(child) = self.ev.table(key.0) else {
                 continue;
             };
-            let in_population = |i: usize, r: u32| {
-                let Some(f) = self.checks.get(i).and_then(|c| c.filter.as_ref()) else {
-                    return true;
-                };
-                let shared = self.shared_filters.iter().position(|(_, u)| u.contains(&i));
-                match shared.and_then(|g| populations.get(g)) {
-                    Some(p) => p.get(r as usize).copied().unwrap_or(false),
-                    None => f.eval(pt, r, self.as_of),
-                }
+            // Per check following the step: its filter, and that filter's values when
+            // shared (`None`, `None`: every row).
+            let tests: Vec<(Option<&Cond>, Option<&[bool]>)> = users
+                .iter()
+                .map(|&i| {
+                    let filter = self.checks.get(i).and_then(|c| c.filter.as_ref());
+                    (filter, population(&self.filter_of, i, &populations))
+                })
+                .collect();
+            let wanted = |r: u32| {
+                tests.iter().any(|&(f, p)| match (f, p) {
+                    (None, _) => true,
+                    (Some(_), Some(p)) => p.get(r as usize).copied().unwrap_or(false),
+                    (Some(f), None) => f.eval(pt, r, self.as_of),
+                })
             };
             let mut starts = Vec::with_capacity(pt.len() + 1);
             let mut kids = Vec::new();
             for r in rows.clone() {
                 starts.push(kids.len() as u32);
-                if pt.live(r) && users.iter().any(|&i| in_population(i, r)) {
+                if pt.live(r) && wanted(r) {
                     self.rel
                         .each_child_by_id(*key, pt, r, child, |c| kids.push(c));
                 }

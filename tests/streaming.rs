@@ -211,11 +211,15 @@ fn all_time() -> Period {
     }
 }
 
+/// The JSON report in an outcome (`outcome`'s text).
+fn report(outcome: &str) -> serde_json::Value {
+    let json = outcome.find("\n{").map_or("", |i| &outcome[i + 1..]);
+    serde_json::from_str(json).unwrap()
+}
+
 /// The rows of incidents.csv left out of the period, from an outcome's report.
 fn incidents_out_of_period(outcome: &str) -> u64 {
-    let json = outcome.find("\n{").map_or("", |i| &outcome[i + 1..]);
-    let report: serde_json::Value = serde_json::from_str(json).unwrap();
-    report["inputs"]
+    report(outcome)["inputs"]
         .as_array()
         .unwrap()
         .iter()
@@ -372,11 +376,9 @@ fn agree_with_catalog(edit: impl Fn(&str) -> String) -> String {
     whole
 }
 
-/// Check `id` of the JSON report in an outcome (`outcome`'s text).
+/// Check `id` of the JSON report in an outcome.
 fn report_check(outcome: &str, id: &str) -> serde_json::Value {
-    let json = outcome.find("\n{").map_or("", |i| &outcome[i + 1..]);
-    let report: serde_json::Value = serde_json::from_str(json).unwrap();
-    report["checks"]
+    report(outcome)["checks"]
         .as_array()
         .unwrap()
         .iter()

@@ -710,6 +710,21 @@ impl Kept {
         Kept { rows, words, ranks }
     }
 
+    /// The kept rows, in order.
+    pub(crate) fn rows(&self) -> impl Iterator<Item = u32> + '_ {
+        self.words.iter().enumerate().flat_map(|(w, &word)| {
+            let mut bits = word;
+            std::iter::from_fn(move || {
+                if bits == 0 {
+                    return None;
+                }
+                let b = bits.trailing_zeros();
+                bits &= bits - 1;
+                Some((w * 64) as u32 + b)
+            })
+        })
+    }
+
     /// Which of the kept rows is row `r` (`None`: it is not kept): for ids, which
     /// of the kept ids is row `r`'s (`None`: its id is empty).
     #[inline]
@@ -1611,7 +1626,7 @@ mod tests {
 
         /// A set of rows kept from a sorted list ranks every row as a search of the
         /// list would, and as the set made by testing each row does (across words
-        /// of 64, and past the end).
+        /// of 64, and past the end), and gives the list back.
         #[test]
         fn kept_rows_rank_as_the_sorted_list(
             rows in 0usize..700,
@@ -1625,6 +1640,7 @@ mod tests {
                 prop_assert_eq!(kept.rank(r), want, "row {}", r);
                 prop_assert_eq!(tested.rank(r), want, "row {}", r);
             }
+            prop_assert_eq!(kept.rows().collect::<Vec<_>>(), sorted);
         }
 
         /// Locations kept as lines plus runs of one file give back what was pushed,
