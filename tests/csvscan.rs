@@ -265,6 +265,41 @@ proptest! {
         }
     }
 
+    /// Fields marked unread (`Scanner::set_unread`) may keep their doubled quotes;
+    /// every other field, each record's field count and line, where records end and
+    /// the anomaly flag are as without the mask, and no unread field reads as empty
+    /// when it is not.
+    #[test]
+    fn unread_fields_change_nothing_else(
+        input in tokens(),
+        semicolon in any::<bool>(),
+        mask in any::<u64>(),
+    ) {
+        let delim = if semicolon { b';' } else { b',' };
+        let (want, want_anomaly) = scan_records(&input, delim);
+        let mut sc = Scanner::new(delim);
+        sc.set_unread(mask);
+        let mut rec = Record::new();
+        let mut pos = bom_len(&input);
+        let mut got = Vec::new();
+        while let Some(line) = sc.next_record(&input, &mut pos, &mut rec) {
+            got.push((line, rec.iter().map(<[u8]>::to_vec).collect::<Vec<_>>()));
+        }
+        prop_assert_eq!(sc.anomaly(), want_anomaly);
+        prop_assert_eq!(got.len(), want.len());
+        for ((gl, gf), (wl, wf)) in got.iter().zip(&want) {
+            prop_assert_eq!(gl, wl);
+            prop_assert_eq!(gf.len(), wf.len());
+            for (i, (g, w)) in gf.iter().zip(wf).enumerate() {
+                if i < 64 && mask >> i & 1 == 1 {
+                    prop_assert_eq!(g.is_empty(), w.is_empty());
+                } else {
+                    prop_assert_eq!(g, w, "field {}", i);
+                }
+            }
+        }
+    }
+
     #[test]
     fn well_formed_splits(
         (input, delim) in prop_oneof![Just(b','), Just(b';')]
@@ -279,6 +314,23 @@ proptest! {
         check_chunked(&input, delim, w, &want);
         check_streaming(&input, delim, w, &want);
     }
+}
+
+#[test]
+fn an_unread_field_keeps_its_doubled_quotes() {
+    let input = b"\"a\"\"b\",\"c\"\"d\"\n\"e\"\"\nf\",g\n";
+    let mut sc = Scanner::new(b',');
+    sc.set_unread(0b1);
+    let mut rec = Record::new();
+    let mut pos = 0;
+    assert_eq!(sc.next_record(input, &mut pos, &mut rec), Some(1));
+    assert_eq!(rec.get(0), Some(&b"a\"\"b"[..]));
+    assert_eq!(rec.get(1), Some(&b"c\"d"[..]));
+    assert_eq!(sc.next_record(input, &mut pos, &mut rec), Some(2));
+    assert_eq!(rec.get(0), Some(&b"e\"\"\nf"[..]));
+    assert_eq!(rec.get(1), Some(&b"g"[..]));
+    assert_eq!(sc.next_record(input, &mut pos, &mut rec), None);
+    assert_eq!(sc.line(), 4);
 }
 
 #[test]

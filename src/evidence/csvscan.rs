@@ -255,6 +255,8 @@ pub struct Scanner {
     blank_before: u64,
     anomaly: bool,
     incomplete: bool,
+    /// Fields (by index, below 64) no one reads: their doubled quotes are not undone.
+    unread: u64,
 }
 
 impl Scanner {
@@ -268,7 +270,17 @@ impl Scanner {
             blank_before: 0,
             anomaly: false,
             incomplete: false,
+            unread: 0,
         }
+    }
+
+    /// Fields that will not be read: bit `i` set for field `i` (below 64). A quoted
+    /// field among them that holds a doubled quote is not copied out to undo it: its
+    /// [`Record::get`] is then the bytes between its quotes as written (never empty,
+    /// as its value is not either). Record ends, lines and [`Scanner::anomaly`] are as
+    /// without the mask.
+    pub fn set_unread(&mut self, mask: u64) {
+        self.unread = mask;
     }
 
     /// The line csv reports for the next record, given that the next byte scanned is at
@@ -399,6 +411,10 @@ impl Scanner {
                 }
             }
             // Quoted: up to a quote that is not doubled.
+            let unread = u32::try_from(rec.bounds.len())
+                .ok()
+                .and_then(|i| self.unread.checked_shr(i))
+                .is_some_and(|m| m & 1 == 1);
             let mut seg = p + 1; // start of the bytes not yet copied
             let mut from = p + 1;
             let mut copied: Option<usize> = None; // side-buffer start, once copying
@@ -417,6 +433,10 @@ impl Scanner {
                     continue;
                 }
                 match block.get(q + 1).copied() {
+                    Some(QUOTE) if unread => {
+                        // `""` in a field no one reads: left as written.
+                        from = q + 2;
+                    }
                     Some(QUOTE) => {
                         // `""`: one quote, kept; the field must be copied.
                         copied.get_or_insert(rec.side.len());

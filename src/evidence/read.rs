@@ -180,6 +180,33 @@ struct Binding<'s> {
     latest: Option<Getter>,
 }
 
+/// The columns (below 64) of a CSV file that no binding reads: bit `i` for column
+/// `i` (`Scanner::set_unread`: their doubled quotes need not be undone).
+fn unread_columns(ncols: usize, bindings: &[Binding<'_>]) -> u64 {
+    let mut read = 0u64;
+    for b in bindings {
+        let named = (b.getters.iter().chain(&b.validate))
+            .map(|(_, g)| g)
+            .chain([&b.id])
+            .chain(&b.latest);
+        for g in named {
+            if let Getter::Cols(cols, _) = g {
+                for &c in cols {
+                    read |= u32::try_from(c)
+                        .ok()
+                        .and_then(|c| 1u64.checked_shl(c))
+                        .unwrap_or(0);
+                }
+            }
+        }
+    }
+    let all = u32::try_from(ncols)
+        .ok()
+        .and_then(|n| 1u64.checked_shl(n))
+        .map_or(u64::MAX, |b| b - 1);
+    all & !read
+}
+
 #[derive(Debug, Clone)]
 enum Getter {
     Absent,

@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 
 use super::{
     Binding, FileCtx, PROGRESS_EVERY, blank_record, copy_out, csv_bindings, csv_empty, csv_header,
-    csv_record, hex, id_names, read_csv, reject_unbound, scan_reader, scan_rows,
+    csv_record, hex, id_names, read_csv, reject_unbound, scan_reader, scan_rows, unread_columns,
 };
 use crate::diag::{Code, Diagnostic, Diags};
 use crate::evidence::csvscan::{Record, Scanner, bom_len, count_newlines, last_record_end};
@@ -189,6 +189,7 @@ fn work(
     let mut rejected_ids = BTreeMap::new();
     let mut sc = Scanner::new(delim);
     sc.set_line(job.line0 + 1);
+    sc.set_unread(unread_columns(ncols, bindings));
     let mut pos = 0usize;
     let mut rec = Record::new();
     // Checked whole once; a block that is not UTF-8 is checked field by field, so that
