@@ -489,6 +489,9 @@ struct Streamer<'a> {
     judged: Vec<Option<Prejudged>>,
     /// The streamed table's reference fields (field, target table read before).
     refs: Vec<(usize, &'static str)>,
+    /// Per reference field: where its last look-up found its row, carried from part to
+    /// part (`Table::row_of_near`).
+    near: Vec<crate::evidence::Near>,
     rejected_ids: &'a RejectedIds,
     /// Rows of the streamed table so far (a part's rows continue the numbering).
     rows: u32,
@@ -618,7 +621,7 @@ impl<'a> Streamer<'a> {
             .iter()
             .filter_map(|&i| selected.get(i).copied())
             .collect();
-        let refs = crate::evidence::tables::table(plan.table)
+        let refs: Vec<(usize, &'static str)> = crate::evidence::tables::table(plan.table)
             .map(|d| {
                 d.fields
                     .iter()
@@ -634,6 +637,7 @@ impl<'a> Streamer<'a> {
             shared_filters,
             filter_of,
             shared_steps,
+            near: vec![crate::evidence::Near::default(); refs.len()],
             refs,
             rejected_ids,
             rows: 0,
@@ -792,7 +796,7 @@ impl<'a> Streamer<'a> {
             if !pt.live(row) {
                 continue;
             }
-            for &(fi, target) in &self.refs {
+            for (&(fi, target), near) in self.refs.iter().zip(self.near.iter_mut()) {
                 let Some(tt) = self.ev.table(target) else {
                     continue;
                 };
@@ -800,7 +804,7 @@ impl<'a> Streamer<'a> {
                     continue;
                 }
                 let rej = self.rejected_ids.get(target).unwrap_or(&empty);
-                if let (_, Some(d)) = resolve_ref(self.ev, pt, fi, row, tt, rej) {
+                if let (_, Some(d)) = resolve_ref(self.ev, pt, fi, row, tt, rej, near) {
                     self.late.push((self.plan.table, fi, self.rows + n, d));
                     dangling.push(row);
                 }

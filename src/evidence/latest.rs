@@ -41,6 +41,7 @@ impl Table {
                     return Latest::Older;
                 }
                 let row = self.push_row(id, loc);
+                self.aliased = true;
                 // The id now names the new row (its slot is the one holding `o`).
                 if let Some(slot) = self.by_id.find_mut(super::fx32(id), |r| r == o) {
                     *slot = row;
@@ -74,6 +75,24 @@ mod tests {
             t.rollback();
         }
         r
+    }
+
+    /// Once a row is superseded its id names the later row: looking ids up near
+    /// the last one found must not stop at the superseded row holding the same id.
+    #[test]
+    fn a_superseded_row_is_not_found_near_the_last() {
+        let def = tables::table("incidents").unwrap_or(&tables::TABLES[0]);
+        let mut t = Table::new(def, &[]);
+        let mut keys = Vec::new();
+        row(&mut t, &mut keys, "A", 2, 0);
+        row(&mut t, &mut keys, "B", 3, 0);
+        row(&mut t, &mut keys, "A", 4, 1);
+        let mut near = super::super::Near::default();
+        let found: Vec<Option<u32>> = ["A", "B", "A"]
+            .iter()
+            .map(|id| t.row_of_near(id, &mut near))
+            .collect();
+        assert_eq!(found, [Some(2), Some(1), Some(2)]);
     }
 
     #[test]

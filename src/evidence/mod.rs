@@ -738,6 +738,15 @@ impl Kept {
     }
 }
 
+/// Where `Table::row_of_near` looks first: after the row it found last.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Near {
+    next: u32,
+    /// Look-ups answered without the index (for callers that decide whether reading
+    /// the index ahead pays).
+    pub hits: u32,
+}
+
 /// One canonical table: the projected fields of its records, column by column.
 #[derive(Debug)]
 pub struct Table {
@@ -767,6 +776,10 @@ pub struct Table {
     /// Are ids indexed as rows are committed? Parts read in parallel are not: their
     /// ids are indexed (and duplicates found) when they are appended in file order.
     index: bool,
+    /// Does an id name another row than one holding it? (`commit_latest` keeps the
+    /// superseded row, with the same id, dead.) Until then every row holding an id is
+    /// the row the index gives for it, which `row_of_near` relies on.
+    aliased: bool,
     /// A streamed table (`crate::stream`): its rows were evaluated part by part as
     /// they were read, and only their ids and locations are kept (appending a part
     /// keeps no values).
@@ -812,6 +825,7 @@ impl Table {
             provided: vec![false; def.fields.len()],
             parents: BTreeMap::new(),
             index: true,
+            aliased: false,
             streamed: false,
         }
     }
@@ -833,6 +847,7 @@ impl Table {
             provided: self.provided.clone(),
             parents: BTreeMap::new(),
             index: false,
+            aliased: false,
             streamed: false,
         }
     }
@@ -1034,6 +1049,30 @@ impl Table {
         }
         self.by_id
             .find(fx32(id), |r| same_text(ids.get(r as usize), id))
+    }
+
+    /// `row_of` for ids that mostly come in the order of the table's rows (an export
+    /// of postmortems in the order of their incidents, findings in the order of their
+    /// postmortems): the row after the one `near` found last is tried first, a compare
+    /// of text that is in the cache, before the index (a hash and a probe that mostly
+    /// misses the cache). The same answer as `row_of` whatever the order.
+    #[inline]
+    pub fn row_of_near(&self, id: &str, near: &mut Near) -> Option<u32> {
+        let next = near.next;
+        if self.index
+            && !self.aliased
+            && (next as usize) < self.ids.len()
+            && same_text(self.ids.get(next as usize), id)
+        {
+            near.next = next + 1;
+            near.hits += 1;
+            return Some(next);
+        }
+        let r = self.row_of(id);
+        if let Some(r) = r {
+            near.next = r + 1;
+        }
+        r
     }
 
     /// Read the groups of the id index that looking up the references of field `fi`
@@ -1641,6 +1680,41 @@ mod tests {
                 prop_assert_eq!(tested.rank(r), want, "row {}", r);
             }
             prop_assert_eq!(kept.rows().collect::<Vec<_>>(), sorted);
+        }
+
+        /// Looking ids up from where the last look-up found its row gives what the
+        /// index gives, in any order of look-ups: in the rows' order, shuffled,
+        /// repeated, of ids no row has (the empty id among them, also once the last
+        /// row was found), with duplicates refused and with the index dropped.
+        #[test]
+        fn ids_found_near_the_last_are_the_rows_the_index_finds(
+            ids in proptest::collection::vec(0u32..40, 0..60),
+            asks in proptest::collection::vec(prop_oneof![0u32..45, Just(u32::MAX)], 0..80),
+            in_order in any::<bool>(),
+            drop_index in any::<bool>(),
+        ) {
+            let def = crate::evidence::tables::table("incidents").unwrap();
+            let mut t = Table::new(def, &[]);
+            for (line, i) in ids.iter().enumerate() {
+                // A repeated id is refused, as a reader's duplicate is.
+                let _ = t.commit(&format!("INC-{i}"), Loc { file: 0, line: line as u32 });
+            }
+            if drop_index {
+                t.drop_id_index();
+            }
+            let name = |a: u32| if a == u32::MAX { String::new() } else { format!("INC-{a}") };
+            let asks: Vec<String> = if in_order {
+                (0..t.len() as u32).map(|r| t.id(r).to_string()).chain(asks.iter().map(|&a| name(a))).collect()
+            } else {
+                asks.iter().map(|&a| name(a)).collect()
+            };
+            let mut near = super::Near::default();
+            for id in &asks {
+                prop_assert_eq!(t.row_of_near(id, &mut near), t.row_of(id), "{}", id);
+            }
+            if in_order && !drop_index {
+                prop_assert!(near.hits as usize + 1 >= t.len(), "{} of {}", near.hits, t.len());
+            }
         }
 
         /// Locations kept as lines plus runs of one file give back what was pushed,

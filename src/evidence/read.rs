@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use super::csvscan::{Record, Scanner, bom_len};
 use super::sources::{ColumnSpec, Format, TableSource};
 use super::tables::{Kind, TableDef};
-use super::{Evidence, Input, Loc, Owned, Rejected, Table, Value};
+use super::{Evidence, Input, Loc, Near, Owned, Rejected, Table, Value};
 use crate::diag::{Code, Diagnostic, Diags};
 use crate::time::{TimeError, parse_ts};
 
@@ -1947,17 +1947,24 @@ fn find_dangling(
         let empty = HashSet::new();
         let rej = rejected_ids.get(target).unwrap_or(&empty);
         let mut part = part.lock().unwrap_or_else(|e| e.into_inner());
-        // In runs of 256 rows, the index groups they will probe read first.
+        // In runs of 256 rows, the index groups they will probe read first, unless
+        // most of the run before found its rows in order without the index.
+        let mut near = Near::default();
+        let mut in_order = false;
         for (k, run) in part.chunks_mut(256).enumerate() {
             let first = (start + k * 256) as u32;
-            tt.warm_refs(t, fi, first..first + run.len() as u32);
+            if !in_order {
+                tt.warm_refs(t, fi, first..first + run.len() as u32);
+            }
+            near.hits = 0;
             for (row, slot) in (first..).zip(run.iter_mut()) {
-                let (parent, d) = resolve_ref(evr, t, fi, row, tt, rej);
+                let (parent, d) = resolve_ref(evr, t, fi, row, tt, rej, &mut near);
                 if let Some(d) = d {
                     late.push((name, fi, row, d));
                 }
                 *slot = parent;
             }
+            in_order = near.hits as usize * 8 >= run.len() * 7;
         }
         late
     });
@@ -1973,7 +1980,8 @@ fn find_dangling(
 
 /// The row of `tt` that reference field `fi` of a row of `t` names (`u32::MAX`:
 /// none), and the error when it names no record of `tt` (and no rejected one, in
-/// `rej`). `ev` places the row in its file.
+/// `rej`). `ev` places the row in its file; `near`: where the last look-up of this
+/// field found its row (`Table::row_of_near`).
 pub(crate) fn resolve_ref(
     ev: &Evidence,
     t: &Table,
@@ -1981,12 +1989,13 @@ pub(crate) fn resolve_ref(
     row: u32,
     tt: &Table,
     rej: &HashSet<Box<str>>,
+    near: &mut Near,
 ) -> (u32, Option<Diagnostic>) {
     let Value::Text(v) = t.get(row, fi) else {
         return (u32::MAX, None);
     };
     let v = v.trim();
-    if let Some(p) = tt.row_of(v) {
+    if let Some(p) = tt.row_of_near(v, near) {
         return (p, None);
     }
     if rej.contains(v) {

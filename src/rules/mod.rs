@@ -248,13 +248,16 @@ impl RelIndex {
                 let mut parent_of: Vec<u32> = Vec::with_capacity(t.len());
                 let mut counts = vec![0u32; n + 1];
                 let cached = t.parents.get(&via);
+                let mut near = crate::evidence::Near::default();
                 for row in 0..t.len() as u32 {
                     let p = if !t.live(row) {
                         None
                     } else if let Some(c) = cached {
                         c.get(row as usize).copied().filter(|&p| p != u32::MAX)
                     } else {
-                        t.get(row, via).text().and_then(|k| parent.row_of(k.trim()))
+                        t.get(row, via)
+                            .text()
+                            .and_then(|k| parent.row_of_near(k.trim(), &mut near))
                     };
                     let p = p.unwrap_or(u32::MAX);
                     if let Some(c) = counts.get_mut(p as usize) {
