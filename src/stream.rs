@@ -32,6 +32,7 @@ use crate::evidence::sources::{ColumnSpec, Format, TableSource};
 use crate::evidence::{Evidence, Table};
 use crate::rules::{EvalCtx, Prejudged, RelIndex};
 use crate::time::{Calendar, Ts};
+use rustc_hash::FxHashMap as HashMap;
 
 /// Which table is streamed, and by which checks.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -492,6 +493,9 @@ struct Streamer<'a> {
     /// Per reference field: where its last look-up found its row, carried from part to
     /// part (`Table::row_of_near`).
     near: Vec<crate::evidence::Near>,
+    /// Per step several checks share: where it last found children, carried from
+    /// part to part (`RelIndex::each_child_near`).
+    near_kids: HashMap<(&'static str, usize), crate::evidence::Near>,
     rejected_ids: &'a RejectedIds,
     /// Rows of the streamed table so far (a part's rows continue the numbering).
     rows: u32,
@@ -638,6 +642,7 @@ impl<'a> Streamer<'a> {
             filter_of,
             shared_steps,
             near: vec![crate::evidence::Near::default(); refs.len()],
+            near_kids: HashMap::default(),
             refs,
             rejected_ids,
             rows: 0,
@@ -738,7 +743,7 @@ impl<'a> Streamer<'a> {
     /// children of each shared by-id step found for the rows in any of its checks'
     /// populations, added to the part's index `local` (the other rows have none: no
     /// check asks for them).
-    fn shared(&self, pt: &Table, local: &mut RelIndex) -> Vec<Vec<bool>> {
+    fn shared(&mut self, pt: &Table, local: &mut RelIndex) -> Vec<Vec<bool>> {
         let rows = 0..pt.len() as u32;
         let populations: Vec<Vec<bool>> = self
             .shared_filters
@@ -771,11 +776,12 @@ impl<'a> Streamer<'a> {
             };
             let mut starts = Vec::with_capacity(pt.len() + 1);
             let mut kids = Vec::new();
+            let near = self.near_kids.entry(*key).or_default();
             for r in rows.clone() {
                 starts.push(kids.len() as u32);
                 if pt.live(r) && wanted(r) {
                     self.rel
-                        .each_child_by_id(*key, pt, r, child, |c| kids.push(c));
+                        .each_child_near(*key, pt, r, child, near, |c| kids.push(c));
                 }
             }
             starts.push(kids.len() as u32);

@@ -59,7 +59,7 @@ impl<'a> ListRef<'a> {
     }
 }
 
-impl Value<'_> {
+impl<'a> Value<'a> {
     /// Missing, or text that is only whitespace, or an empty list.
     #[inline]
     pub fn is_blank(&self) -> bool {
@@ -89,7 +89,7 @@ impl Value<'_> {
 
     /// The text, if this is text.
     #[inline]
-    pub fn text(&self) -> Option<&str> {
+    pub fn text(&self) -> Option<&'a str> {
         match self {
             Value::Text(s) => Some(s),
             _ => None,
@@ -738,10 +738,11 @@ impl Kept {
     }
 }
 
-/// Where `Table::row_of_near` looks first: after the row it found last.
+/// Where `Table::row_of_near` (or `RelIndex::each_child_near`) looks first: after
+/// the row it found last.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Near {
-    next: u32,
+    pub(crate) next: u32,
     /// Look-ups answered without the index (for callers that decide whether reading
     /// the index ahead pays).
     pub hits: u32,

@@ -25,11 +25,11 @@ use serde_json::Value as J;
 use crate::catalog::filter::Cond;
 use crate::catalog::{CompileCtx, RawCheck};
 use crate::diag::Code;
-use crate::evidence::fx32;
 use crate::evidence::idindex::IdIndex;
 use crate::evidence::read::Needs;
 use crate::evidence::tables::TableDef;
 use crate::evidence::{Evidence, Table};
+use crate::evidence::{Near, fx32};
 use crate::time::{Calendar, Ts};
 
 /// Every rule kind, for messages and docs.
@@ -223,7 +223,17 @@ pub struct RelIndex {
     /// reaches the rows (an index of the first row of each hash into a sorted list of
     /// (hash, row) pairs read the list too: a second cache miss per look-up, and 8
     /// bytes a child).
-    by_id: HashMap<(&'static str, usize), IdIndex>,
+    by_id: HashMap<(&'static str, usize), ById>,
+}
+
+/// The child rows of a step found by id, and whether each reference's rows are
+/// together (`grouped`: no row names an id that rows before it named and the row just
+/// before it did not), as an export of postmortems in the order of their incidents
+/// is. Then the rows after those found last are tried first (`each_child_near`).
+#[derive(Debug, Default)]
+struct ById {
+    rows: IdIndex,
+    grouped: bool,
 }
 
 impl RelIndex {
@@ -302,18 +312,27 @@ impl RelIndex {
             if by_id.contains_key(&(table, via)) {
                 continue;
             }
-            let hash = |r: u32| t.get(r, via).text().map(|v| fx32(v.trim()));
-            let rehash = |r: u32| hash(r).unwrap_or(0);
+            let key = |r: u32| t.get(r, via).text().map(str::trim);
+            let rehash = |r: u32| key(r).map_or(0, fx32);
             let mut rows = IdIndex::default();
             // Room for every row first, so that the index never grows while it is
             // filled: the rows of a hash stay in row order along its probe.
             rows.reserve(t.len(), rehash);
+            let mut grouped = true;
+            let mut last: Option<&str> = None;
             for r in (0..t.len() as u32).filter(|&r| t.live(r)) {
-                if let Some(h) = hash(r) {
+                if let Some(k) = key(r) {
+                    let h = fx32(k);
+                    // A new run of rows: its id must be new too (the probe reads the
+                    // groups the push then reads).
+                    if grouped && last != Some(k) && rows.find(h, |x| key(x) == Some(k)).is_some() {
+                        grouped = false;
+                    }
+                    last = Some(k);
                     rows.push(h, r, rehash);
                 }
             }
-            by_id.insert((table, via), rows);
+            by_id.insert((table, via), ById { rows, grouped });
         }
         RelIndex {
             map: HashMap::default(),
@@ -373,17 +392,56 @@ impl RelIndex {
         child: &Table,
         f: impl FnMut(u32),
     ) -> bool {
+        self.each_child_near(step, parent, prow, child, &mut Near::default(), f)
+    }
+
+    /// `each_child_by_id` for parents looked up mostly in the order of their children
+    /// (`near`: after the last child found). When every id's rows are together
+    /// (`ById::grouped`) and the row after the last found names the parent, its run
+    /// of rows is all the parent's: read in order, no index probed. The same rows in
+    /// the same order as the index gives, whatever the order of the look-ups.
+    pub(crate) fn each_child_near(
+        &self,
+        step: (&'static str, usize),
+        parent: &Table,
+        prow: u32,
+        child: &Table,
+        near: &mut Near,
+        mut f: impl FnMut(u32),
+    ) -> bool {
         let Some(b) = self.by_id.get(&step) else {
             return false;
         };
         let id = parent.id(prow);
-        let own = |r: u32| {
-            child
-                .get(r, step.1)
-                .text()
-                .is_some_and(|t| crate::evidence::same_text(t.trim(), id))
-        };
-        b.each(fx32(id), own, f);
+        let key = |r: u32| child.get(r, step.1).text().map(str::trim);
+        let own = |r: u32| key(r).is_some_and(|t| crate::evidence::same_text(t, id));
+        let n = child.len() as u32;
+        let mut r = near.next;
+        if b.grouped && r < n && child.live(r) && own(r) {
+            // The run: rows the index holds (live, with a reference) naming the
+            // parent, up to the first that names another; the rest are skipped.
+            while r < n {
+                if child.live(r) {
+                    match key(r) {
+                        Some(k) if crate::evidence::same_text(k, id) => f(r),
+                        Some(_) => break,
+                        None => {}
+                    }
+                }
+                r += 1;
+            }
+            near.next = r;
+            near.hits += 1;
+            return true;
+        }
+        let mut next = None;
+        b.rows.each(fx32(id), own, |r| {
+            next = Some(r + 1);
+            f(r);
+        });
+        if let Some(next) = next {
+            near.next = next;
+        }
         true
     }
 
@@ -877,7 +935,86 @@ pub fn cond_values(c: &Cond, t: &Table, row: u32) -> Vec<(&'static str, String)>
 
 #[cfg(test)]
 mod tests {
-    use super::Requirement;
+    #![allow(clippy::unwrap_used)]
+    use super::{Near, RelIndex, Requirement};
+    use crate::evidence::{Evidence, Loc, Owned, Table, tables};
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The children of a parent found from where the last look-up ended are the
+        /// live rows naming it, in row order, whatever the order of the look-ups and
+        /// whether each id's rows are together or not; dead rows, rows without a
+        /// reference and references written with spaces among them. Looked up in
+        /// order with every id's rows together (and every row live and naming a
+        /// parent), they are found without the index.
+        #[test]
+        fn children_found_near_the_last_are_the_rows_naming_the_parent(
+            kids in proptest::collection::vec((0u32..12, 0u8..10), 0..60),
+            asks in proptest::collection::vec(0u32..14, 0..40),
+            together in any::<bool>(),
+        ) {
+            let mut kids = kids;
+            if together {
+                kids.sort_by_key(|&(k, _)| k);
+            }
+            let parents = tables::table("incidents").unwrap();
+            let mut p = Table::new(parents, &[]);
+            for i in 0..14u32 {
+                p.commit(&format!("INC-{i}"), Loc { file: 0, line: i + 2 }).unwrap();
+            }
+            let def = tables::table("postmortems").unwrap();
+            let via = def.fields.iter().position(|f| f.name == "incident_id").unwrap();
+            let mut t = Table::new(def, &[via]);
+            let slot = t.slots[via].unwrap() as usize;
+            for (r, &(k, how)) in kids.iter().enumerate() {
+                let v = match how {
+                    0 => Owned::Missing,
+                    1 => Owned::Text(format!(" INC-{k} ").into()),
+                    _ => Owned::Text(format!("INC-{k}").into()),
+                };
+                t.push_value(slot, &v);
+                t.commit(&format!("PM-{r}"), Loc { file: 1, line: r as u32 + 2 }).unwrap();
+            }
+            for (r, &(_, how)) in kids.iter().enumerate() {
+                if how == 9 {
+                    t.dead.set(r, true);
+                }
+            }
+            let mut ev = Evidence::default();
+            ev.tables.insert("incidents", p);
+            ev.tables.insert("postmortems", t);
+            let rel = RelIndex::build_by_id(&ev, &[("postmortems", via)]);
+            let (p, t) = (ev.table("incidents").unwrap(), ev.table("postmortems").unwrap());
+            let naming = |prow: u32| -> Vec<u32> {
+                kids.iter()
+                    .enumerate()
+                    .filter(|&(_, &(k, how))| k == prow && how != 0 && how != 9)
+                    .map(|(r, _)| r as u32)
+                    .collect()
+            };
+            let mut near = Near::default();
+            for prow in (0..14).chain(asks.iter().copied()) {
+                let mut got = Vec::new();
+                prop_assert!(rel.each_child_near(("postmortems", via), p, prow, t, &mut near, |c| got.push(c)));
+                prop_assert_eq!(got, naming(prow), "parent {}", prow);
+            }
+            // (A look-up through the index goes on after the last row it found,
+            // which may be one without a reference: only a table of live rows that
+            // all name a parent is sure to be read in order.)
+            if together && kids.iter().all(|&(_, how)| how != 0 && how != 9) {
+                let found = (0..14).filter(|&k| !naming(k).is_empty()).count() as u32;
+                prop_assert!(near.hits + 1 >= found, "{} of {}", near.hits, found);
+                // Started anywhere (through the index), then in order.
+                let from = asks.first().copied().unwrap_or(0).min(13);
+                let mut near = Near::default();
+                for prow in from..14 {
+                    rel.each_child_near(("postmortems", via), p, prow, t, &mut near, |_| {});
+                }
+                let found = (from..14).filter(|&k| !naming(k).is_empty()).count() as u32;
+                prop_assert!(near.hits + 1 >= found, "from {}: {} of {}", from, near.hits, found);
+            }
+        }
+    }
 
     #[test]
     fn a_requirement_shows_values_in_the_order_of_the_table_fields() {
