@@ -28,6 +28,9 @@ impl Table {
         key: i64,
         keys: &mut Vec<i64>,
     ) -> Latest {
+        // The index says which row an id names, and is changed when a row is
+        // superseded: it is needed whatever the order of the ids.
+        self.index_ids();
         let old = self.row_of(id);
         let row = match old {
             None => match self.commit(id, loc) {

@@ -762,8 +762,14 @@ pub struct Table {
     /// After `blank_ids_except`: the rows whose ids `ids` holds (the others' are empty).
     kept: Option<Kept>,
     /// Row of each id (`idindex`: about 5.7 bytes an id; the hash is computed again from
-    /// the id when the table grows, which `reserve_ids` makes rare).
+    /// the id when the table grows, which `reserve_ids` makes rare). Empty while the
+    /// ids are `sorted`.
     by_id: idindex::IdIndex,
+    /// Have the ids come in increasing (bytewise) order so far, as exports numbered
+    /// in sequence mostly do? Then no id can be a duplicate (it would break the
+    /// order), a look-up searches the ids by halves, and the index is not built: it
+    /// is built from the rows held when the first id out of order comes (`index_ids`).
+    sorted: bool,
     locs: Locs,
     /// Rows rejected after reading (dangling references); skipped by every check.
     pub dead: rows::Flags,
@@ -827,6 +833,7 @@ impl Table {
             parents: BTreeMap::new(),
             index: true,
             aliased: false,
+            sorted: true,
             streamed: false,
         }
     }
@@ -849,6 +856,7 @@ impl Table {
             parents: BTreeMap::new(),
             index: false,
             aliased: false,
+            sorted: false,
             streamed: false,
         }
     }
@@ -911,6 +919,20 @@ impl Table {
     /// (row in the part, location of the first use), for the caller to reject.
     pub(crate) fn append(&mut self, part: &Table) -> Vec<(u32, Loc)> {
         self.unblank();
+        if self.index && self.sorted {
+            let mut last = self.len().checked_sub(1).map(|r| self.ids.get(r));
+            let in_order = (0..part.len()).all(|r| {
+                let id = part.ids.get(r);
+                let after = last.is_none_or(|l| l < id);
+                last = Some(id);
+                after
+            });
+            if in_order {
+                self.extend(part);
+                return Vec::new();
+            }
+            self.index_ids();
+        }
         let base = self.len() as u32;
         let mut dups = Vec::new();
         let mut accepted: Vec<u32> = Vec::with_capacity(part.len());
@@ -958,15 +980,7 @@ impl Table {
             }
         }
         if dups.is_empty() {
-            if !self.streamed {
-                for (c, p) in self.columns.iter_mut().zip(&part.columns) {
-                    c.extend(p);
-                }
-            }
-            self.ids.extend(&part.ids);
-            self.locs.extend(&part.locs);
-            self.dead.extend(&part.dead);
-            self.in_period.extend(&part.in_period);
+            self.extend(part);
         } else {
             for &p in &accepted {
                 let i = p as usize;
@@ -981,6 +995,36 @@ impl Table {
             }
         }
         dups
+    }
+
+    /// Every row of `part` after those held (the caller has checked their ids).
+    fn extend(&mut self, part: &Table) {
+        if !self.streamed {
+            for (c, p) in self.columns.iter_mut().zip(&part.columns) {
+                c.extend(p);
+            }
+        }
+        self.ids.extend(&part.ids);
+        self.locs.extend(&part.locs);
+        self.dead.extend(&part.dead);
+        self.in_period.extend(&part.in_period);
+    }
+
+    /// Build the id index from the rows held (their ids were in order, so none
+    /// twice), for an id out of order: from now on ids are looked up and checked
+    /// through it.
+    #[cold]
+    pub(crate) fn index_ids(&mut self) {
+        if !self.sorted {
+            return;
+        }
+        self.sorted = false;
+        let ids = &self.ids;
+        let rehash = |r: u32| fx32(ids.get(r as usize));
+        self.by_id.reserve(ids.len(), rehash);
+        for r in 0..ids.len() as u32 {
+            self.by_id.push(rehash(r), r, rehash);
+        }
     }
 
     /// Some rows of this table with only some of its fields (and their ids and
@@ -1048,6 +1092,18 @@ impl Table {
         if !self.index {
             return (0..self.len() as u32).find(|&r| self.id(r) == id);
         }
+        if self.sorted {
+            let (mut lo, mut hi) = (0, ids.len());
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                match ids.get(mid).cmp(id) {
+                    std::cmp::Ordering::Less => lo = mid + 1,
+                    std::cmp::Ordering::Greater => hi = mid,
+                    std::cmp::Ordering::Equal => return Some(mid as u32),
+                }
+            }
+            return None;
+        }
         self.by_id
             .find(fx32(id), |r| same_text(ids.get(r as usize), id))
     }
@@ -1080,7 +1136,7 @@ impl Table {
     /// of rows `rows` of `from` will probe, so that the look-ups find them in the
     /// cache (`IdIndex::warm`).
     pub(crate) fn warm_refs(&self, from: &Table, fi: usize, rows: std::ops::Range<u32>) {
-        if self.index {
+        if self.index && !self.sorted {
             let refs = rows.filter_map(|r| from.get(r, fi).text().map(|v| fx32(v.trim())));
             self.by_id.warm(refs);
         }
@@ -1097,7 +1153,7 @@ impl Table {
         self.locs.lines.reserve(n);
         self.dead.reserve(n);
         self.in_period.reserve(n);
-        if self.index {
+        if self.index && !self.sorted {
             let ids = &self.ids;
             self.by_id.reserve(n, |r| fx32(ids.get(r as usize)));
         }
@@ -1217,6 +1273,13 @@ impl Table {
     pub fn commit(&mut self, id: &str, loc: Loc) -> Result<u32, Loc> {
         self.unblank();
         let row = self.len() as u32;
+        if self.index && self.sorted {
+            if row == 0 || self.ids.get(row as usize - 1) < id {
+                self.push_row(id, loc);
+                return Ok(row);
+            }
+            self.index_ids();
+        }
         let Table {
             ids,
             by_id,
@@ -1681,6 +1744,69 @@ mod tests {
                 prop_assert_eq!(tested.rank(r), want, "row {}", r);
             }
             prop_assert_eq!(kept.rows().collect::<Vec<_>>(), sorted);
+        }
+
+        /// Ids committed one by one, or appended a part at a time (as a file read in
+        /// parallel is), are refused when used before (with the first use's
+        /// location) and found again as a map of ids says, whatever their order; the
+        /// index is built only once an id comes out of (bytewise) order.
+        #[test]
+        fn ids_are_checked_and_found_in_any_order(
+            ids in proptest::collection::vec(0u32..50, 0..80),
+            sort in any::<bool>(),
+            cuts in proptest::collection::btree_set(0usize..80, 0..5),
+            by_parts in any::<bool>(),
+        ) {
+            let mut ids = ids;
+            if sort {
+                ids.sort_unstable();
+            }
+            let name = |i: u32| format!("ID-{i:02}");
+            let def = crate::evidence::tables::table("incidents").unwrap();
+            let mut t = Table::new(def, &[]);
+            let mut model: std::collections::HashMap<String, (u32, u32)> = Default::default();
+            let mut want_dups = Vec::new();
+            for (line, &i) in ids.iter().enumerate() {
+                let line = line as u32;
+                match model.get(&name(i)) {
+                    Some(&(_, first)) => want_dups.push((line, first)),
+                    None => {
+                        let row = model.len() as u32;
+                        model.insert(name(i), (row, line));
+                    }
+                }
+            }
+            let mut dups = Vec::new();
+            if by_parts {
+                let mut start = 0;
+                for end in cuts.iter().copied().filter(|&c| c < ids.len()).chain([ids.len()]) {
+                    let mut p = t.part();
+                    for (line, &i) in ids.iter().enumerate().take(end).skip(start) {
+                        p.commit(&name(i), Loc { file: 0, line: line as u32 }).unwrap();
+                    }
+                    for (prow, first) in t.append(&p) {
+                        dups.push((start as u32 + prow, first.line));
+                    }
+                    start = end;
+                }
+            } else {
+                for (line, &i) in ids.iter().enumerate() {
+                    if let Err(first) = t.commit(&name(i), Loc { file: 0, line: line as u32 }) {
+                        dups.push((line as u32, first.line));
+                    }
+                }
+            }
+            prop_assert_eq!(dups, want_dups);
+            prop_assert_eq!(t.len(), model.len());
+            for i in 0..55 {
+                let want = model.get(&name(i)).map(|&(row, _)| row);
+                prop_assert_eq!(t.row_of(&name(i)), want, "{}", name(i));
+                if let Some(r) = want {
+                    prop_assert_eq!(t.loc(r).map(|l| l.line), model.get(&name(i)).map(|&(_, l)| l));
+                }
+            }
+            let in_order = ids.windows(2).all(|w| w[0] < w[1]);
+            prop_assert_eq!(t.by_id.is_empty(), in_order);
         }
 
         /// Looking ids up from where the last look-up found its row gives what the
