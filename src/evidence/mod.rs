@@ -1093,27 +1093,32 @@ impl Table {
             return (0..self.len() as u32).find(|&r| self.id(r) == id);
         }
         if self.sorted {
-            let (mut lo, mut hi) = (0, ids.len());
-            while lo < hi {
-                let mid = lo + (hi - lo) / 2;
-                match ids.get(mid).cmp(id) {
-                    std::cmp::Ordering::Less => lo = mid + 1,
-                    std::cmp::Ordering::Greater => hi = mid,
-                    std::cmp::Ordering::Equal => return Some(mid as u32),
-                }
-            }
-            return None;
+            return self.search_sorted(id, 0, ids.len());
         }
         self.by_id
             .find(fx32(id), |r| same_text(ids.get(r as usize), id))
     }
 
+    /// The row of `id` among rows `lo..hi` of sorted ids, by halves.
+    fn search_sorted(&self, id: &str, mut lo: usize, mut hi: usize) -> Option<u32> {
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match self.ids.get(mid).cmp(id) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Some(mid as u32),
+            }
+        }
+        None
+    }
+
     /// `row_of` for ids that mostly come in the order of the table's rows (an export
     /// of postmortems in the order of their incidents, findings in the order of their
     /// postmortems): the row `near` found last, then the one after it, are tried
-    /// first, compares of text that is in the cache, before the index (a hash and a
-    /// probe that mostly misses the cache) or the search of sorted ids. The same answer
-    /// as `row_of` whatever the order.
+    /// first, compares of text that is in the cache, then sorted ids further on from
+    /// there (steps that double), before the index (a hash and a probe that mostly
+    /// misses the cache) or the search of all sorted ids. The same answer as `row_of`
+    /// whatever the order.
     #[inline]
     pub fn row_of_near(&self, id: &str, near: &mut Near) -> Option<u32> {
         let next = near.next;
@@ -1126,6 +1131,25 @@ impl Table {
                     near.hits += 1;
                     return Some(r);
                 }
+            }
+            // Sorted ids a little further on (a postmortem without findings skipped):
+            // steps that double from the row after the last, then halves between.
+            let n = self.ids.len();
+            let mut lo = next as usize;
+            if self.sorted && lo < n && self.ids.get(lo) < id {
+                let mut step = 1;
+                let mut hi = lo + 1;
+                while hi < n && self.ids.get(hi) < id {
+                    lo = hi;
+                    step *= 2;
+                    hi = lo + step;
+                }
+                let r = self.search_sorted(id, lo + 1, hi.min(n - 1) + 1);
+                if let Some(r) = r {
+                    near.next = r + 1;
+                    near.hits += 1;
+                }
+                return r;
             }
         }
         let r = self.row_of(id);
@@ -1814,7 +1838,8 @@ mod tests {
 
         /// Looking ids up from where the last look-up found its row gives what the
         /// index gives, in any order of look-ups: in the rows' order (each id asked
-        /// up to three times in a row, found without the index), shuffled,
+        /// up to three times in a row, found without the index; sorted ids with rows
+        /// skipped found by steps from the last), shuffled,
         /// repeated, of ids no row has (the empty id among them, also once the last
         /// row was found), with duplicates refused and with the index dropped.
         #[test]
@@ -1823,7 +1848,14 @@ mod tests {
             asks in proptest::collection::vec(prop_oneof![0u32..45, Just(u32::MAX)], 0..80),
             in_order in any::<bool>(),
             drop_index in any::<bool>(),
+            sort_ids in any::<bool>(),
         ) {
+            let mut ids = ids;
+            if sort_ids {
+                // Bytewise, as the ids are compared ("INC-10" before "INC-9").
+                ids.sort_by_key(|i| format!("INC-{i}"));
+                ids.dedup();
+            }
             let def = crate::evidence::tables::table("incidents").unwrap();
             let mut t = Table::new(def, &[]);
             for (line, i) in ids.iter().enumerate() {
@@ -1849,6 +1881,20 @@ mod tests {
             }
             if in_order && !drop_index {
                 prop_assert!(near.hits as usize + 1 >= ordered.len(), "{} of {}", near.hits, ordered.len());
+            }
+            // Sorted ids (no index built) asked in order with rows skipped: found
+            // further on from the last, without a search of every id.
+            if !drop_index {
+                let in_order = ids.windows(2).all(|w| format!("INC-{}", w[0]) < format!("INC-{}", w[1]));
+                prop_assert_eq!(t.by_id.is_empty(), in_order);
+            }
+            if t.by_id.is_empty() && !drop_index {
+                let mut near = super::Near::default();
+                let skips: Vec<u32> = (0..t.len() as u32).filter(|r| r % 3 != 1).collect();
+                for &r in &skips {
+                    prop_assert_eq!(t.row_of_near(t.id(r), &mut near), Some(r));
+                }
+                prop_assert_eq!(near.hits as usize, skips.len());
             }
         }
 
