@@ -32,7 +32,6 @@ use crate::evidence::sources::{ColumnSpec, Format, TableSource};
 use crate::evidence::{Evidence, Table};
 use crate::rules::{EvalCtx, Prejudged, RelIndex};
 use crate::time::{Calendar, Ts};
-use rustc_hash::FxHashMap as HashMap;
 
 /// Which table is streamed, and by which checks.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -493,9 +492,9 @@ struct Streamer<'a> {
     /// Per reference field: where its last look-up found its row, carried from part to
     /// part (`Table::row_of_near`).
     near: Vec<crate::evidence::Near>,
-    /// Per step several checks share: where it last found children, carried from
-    /// part to part (`RelIndex::each_child_near`).
-    near_kids: HashMap<(&'static str, usize), crate::evidence::Near>,
+    /// Per step several checks share (as `shared_steps`): where it last found
+    /// children, carried from part to part (`RelIndex::each_child_near`).
+    near_kids: Vec<crate::evidence::Near>,
     rejected_ids: &'a RejectedIds,
     /// Rows of the streamed table so far (a part's rows continue the numbering).
     rows: u32,
@@ -640,9 +639,9 @@ impl<'a> Streamer<'a> {
         Streamer {
             shared_filters,
             filter_of,
-            shared_steps,
             near: vec![crate::evidence::Near::default(); refs.len()],
-            near_kids: HashMap::default(),
+            near_kids: vec![crate::evidence::Near::default(); shared_steps.len()],
+            shared_steps,
             refs,
             rejected_ids,
             rows: 0,
@@ -754,7 +753,7 @@ impl<'a> Streamer<'a> {
                     .collect()
             })
             .collect();
-        for (key, users) in &self.shared_steps {
+        for ((key, users), near) in self.shared_steps.iter().zip(self.near_kids.iter_mut()) {
             let Some(child) = self.ev.table(key.0) else {
                 continue;
             };
@@ -776,7 +775,6 @@ impl<'a> Streamer<'a> {
             };
             let mut starts = Vec::with_capacity(pt.len() + 1);
             let mut kids = Vec::new();
-            let near = self.near_kids.entry(*key).or_default();
             for r in rows.clone() {
                 starts.push(kids.len() as u32);
                 if pt.live(r) && wanted(r) {
